@@ -210,7 +210,7 @@ fn self_loops_directed_graphs_and_undeclared_keys_are_noted() {
         [
             "line 12: graph declares edgedefault=\"directed\"; edges are read as undirected links",
             "line 13: node \"a\" has data for key \"nope\", which no <key> declares for it; ignored",
-            "line 13: node \"a\" has no usable latitude/longitude; its links get the default latency of 1000 us",
+            "line 13: node \"a\" has no usable latitude/longitude",
             "line 13: edge from node \"a\" to itself; kept",
         ]
     );
