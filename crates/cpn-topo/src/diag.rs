@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-
 /// A GraphML text that cannot be read as a topology at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}, column {column}: {kind}")]

@@ -132,8 +132,7 @@ fn node_without_coordinates_is_kept_with_a_warning() {
     assert!(t.warnings.contains(&w), "{:?}", t.warnings);
     assert_eq!(
         w.to_string(),
-        "line 16: node \"c\" has no usable latitude/longitude; \
-         its links get the default latency of 1000 us"
+        "line 16: node \"c\" has no usable latitude/longitude"
     );
     // Edges to and from it are kept.
     assert_eq!(t.edges[3].source, 2);
