@@ -1,1 +1,66 @@
-fn main() {}
+//! `cpn`, the command of the open computing power network: argument parsing and wiring only.
+//! Exit codes: 0 success, 2 bad input (a file, a flag, a value), 1 an internal error.
+
+mod scenario_cmd;
+mod topo_cmd;
+mod units_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The open computing power network: compute and network handled as one resource.
+#[derive(Debug, Parser)]
+#[command(name = "cpn", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check and describe scenarios (a network, its compute sites, services, SLAs, slices).
+    #[command(subcommand)]
+    Scenario(scenario_cmd::ScenarioCommand),
+    /// Import topologies from other formats.
+    #[command(subcommand)]
+    Topo(topo_cmd::TopoCommand),
+    /// Parse, print and convert quantities (`93.015 PFLOPS`, `10 Gbps`, `0.1%`).
+    #[command(subcommand)]
+    Units(units_cmd::UnitsCommand),
+}
+
+/// A failure, sorted by whose it is: the user's input, or ours.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    BadInput(anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+impl Failure {
+    pub(crate) fn bad(message: impl std::fmt::Display) -> Failure {
+        Failure::BadInput(anyhow::anyhow!("{message}"))
+    }
+}
+
+pub(crate) type Outcome = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Scenario(c) => scenario_cmd::run(c),
+        Command::Topo(c) => topo_cmd::run(c),
+        Command::Units(c) => units_cmd::run(c),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Internal(e)) => {
+            eprintln!("internal error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,7 +1,6 @@
 //! `parse_graphml` on small hand-written documents, and on random and mutated input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use cpn_topo::{
     BandwidthFrom, ElementRef, GraphmlError, GraphmlErrorKind, Topology, Warning, parse_graphml,
@@ -299,7 +298,7 @@ fn structural_errors_carry_positions() {
 
 /// A real Zoo file when the data is present, the hand-written sample otherwise.
 fn seed_document() -> String {
-    common::zoo_dir()
+    cpn_testdata::data_dir("topology-zoo/graphml")
         .and_then(|d| std::fs::read_to_string(d.join("Abilene.graphml")).ok())
         .unwrap_or_else(|| doc(KEYS, SAMPLE_GRAPH))
 }

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::decimal::{Decimal, NumberError, TimesError, ratio_to_string};
+pub(crate) use crate::unit::accepted_units_of;
 use crate::unit::{Unit, accepted_units};
 
 /// The numeric format a computing-power figure is counted in. FLOPS of one precision are a
@@ -126,13 +127,14 @@ pub enum UnitError {
     BadNumber { input: String },
     #[error("`{input}` is negative: quantities of this kind cannot be below zero")]
     Negative { input: String },
-    #[error("`{input}` has no unit; accepted units are {}", accepted_units())]
-    MissingUnit { input: String },
-    #[error(
-        "`{input}`: unknown unit `{unit}`; accepted units are {}",
-        accepted_units()
-    )]
-    UnknownUnit { input: String, unit: String },
+    #[error("`{input}` has no unit; accepted units are {accepted}")]
+    MissingUnit { input: String, accepted: String },
+    #[error("`{input}`: unknown unit `{unit}`; accepted units are {accepted}")]
+    UnknownUnit {
+        input: String,
+        unit: String,
+        accepted: String,
+    },
     #[error(
         "`{input}`: unknown precision `{precision}` (expected one of fp64, fp32, fp16, bf16, fp8 for FLOPS, int8 for OPS)"
     )]
@@ -250,6 +252,7 @@ fn parse_unit(text: &str, input: &str) -> Result<(Unit, Dimension), UnitError> {
     if text.is_empty() {
         return Err(UnitError::MissingUnit {
             input: input.trim().to_string(),
+            accepted: accepted_units(),
         });
     }
     let (symbol, precision) = match text.find(|c: char| c.is_whitespace() || c == '(') {
@@ -266,6 +269,7 @@ fn parse_unit(text: &str, input: &str) -> Result<(Unit, Dimension), UnitError> {
     let unit = Unit::find(symbol).ok_or_else(|| UnitError::UnknownUnit {
         input: input.trim().to_string(),
         unit: text.to_string(),
+        accepted: accepted_units(),
     })?;
     let dimension = match (unit.dimension, precision) {
         (dimension, None) => dimension,
@@ -286,6 +290,7 @@ fn parse_unit(text: &str, input: &str) -> Result<(Unit, Dimension), UnitError> {
             return Err(UnitError::UnknownUnit {
                 input: input.trim().to_string(),
                 unit: text.to_string(),
+                accepted: accepted_units(),
             });
         }
     };

@@ -7,10 +7,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::quantity::{Dimension, Precision, Quantity, UnitError};
+use crate::quantity::{Dimension, Precision, Quantity, UnitError, accepted_units_of};
 
 fn expect(input: &str, expected: Dimension) -> Result<u128, UnitError> {
-    let q = Quantity::parse(input)?;
+    let q = Quantity::parse(input).map_err(|e| narrow(e, expected))?;
     if q.dimension != expected {
         return Err(UnitError::WrongDimension {
             input: input.trim().to_string(),
@@ -19,6 +19,22 @@ fn expect(input: &str, expected: Dimension) -> Result<u128, UnitError> {
         });
     }
     Ok(q.base)
+}
+
+/// Where the expected dimension is known, an error lists only the units of that dimension.
+fn narrow(error: UnitError, expected: Dimension) -> UnitError {
+    match error {
+        UnitError::UnknownUnit { input, unit, .. } => UnitError::UnknownUnit {
+            input,
+            unit,
+            accepted: accepted_units_of(expected),
+        },
+        UnitError::MissingUnit { input, .. } => UnitError::MissingUnit {
+            input,
+            accepted: accepted_units_of(expected),
+        },
+        other => other,
+    }
 }
 
 /// Serde through the human text, for every typed quantity.
@@ -180,7 +196,7 @@ impl Flops {
 impl FromStr for Flops {
     type Err = UnitError;
     fn from_str(s: &str) -> Result<Self, UnitError> {
-        let q = Quantity::parse(s)?;
+        let q = Quantity::parse(s).map_err(|e| narrow(e, Dimension::Compute(Precision::Fp64)))?;
         match q.dimension {
             Dimension::Compute(precision) => Ok(Flops {
                 precision,

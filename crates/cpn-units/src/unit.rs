@@ -183,3 +183,21 @@ pub fn accepted_units() -> String {
     out.push_str(" (FLOPS are fp64 unless a precision follows: `TFLOPS fp16`; OPS are int8)");
     out
 }
+
+/// The accepted unit symbols of one dimension, for errors about a field of known dimension.
+pub(crate) fn accepted_units_of(dimension: Dimension) -> String {
+    let symbols: Vec<&str> = UNITS
+        .iter()
+        .filter(|u| u.dimension.family() == dimension.family())
+        .map(|u| u.symbol)
+        .collect();
+    let mut out = symbols.join(", ");
+    if let Dimension::Compute(p) = dimension {
+        if p == Precision::Int8 {
+            out.push_str(" (int8)");
+        } else {
+            out.push_str(" (fp64 unless a precision follows, such as `TFLOPS fp16`)");
+        }
+    }
+    out
+}
