@@ -41,10 +41,16 @@ pub(crate) fn run(command: ScenarioCommand) -> Outcome {
                 m.routers, m.links, m.sites, m.services, m.slas, m.slices
             );
         }
-        ScenarioCommand::Show { scenario, json, toml } => {
+        ScenarioCommand::Show {
+            scenario,
+            json,
+            toml,
+        } => {
             let s = load(&scenario)?;
             if json {
-                let text = serde_json::to_string_pretty(&s.summary()).context("writing JSON").map_err(Failure::Internal)?;
+                let text = serde_json::to_string_pretty(&s.summary())
+                    .context("writing JSON")
+                    .map_err(Failure::Internal)?;
                 println!("{text}");
             } else if toml {
                 print!("{}", s.to_toml());
@@ -68,11 +74,15 @@ pub(crate) fn load(arg: &str) -> Result<Scenario, Failure> {
     if !path.exists()
         && let Some(scenario) = built_in(arg)
     {
-        return scenario.map_err(|e| Failure::Internal(anyhow::anyhow!("built-in scenario is broken:\n{e}")));
+        return scenario
+            .map_err(|e| Failure::Internal(anyhow::anyhow!("built-in scenario is broken:\n{e}")));
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
         let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
-        Failure::bad(format!("cannot read scenario `{arg}`: {e} (built-in scenarios: {})", names.join(", ")))
+        Failure::bad(format!(
+            "cannot read scenario `{arg}`: {e} (built-in scenarios: {})",
+            names.join(", ")
+        ))
     })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     Scenario::parse(arg, &text, &mut FileLoader { base }).map_err(Failure::bad)
@@ -98,11 +108,19 @@ fn print_warnings(s: &Scenario) {
 
 fn print_summary(m: &Summary) {
     println!("scenario {}", m.name);
-    println!("  routers   {:>6}  ({} without coordinates)", m.routers, m.routers_without_location);
-    println!("  links     {:>6}  ({} up, {} capacity in all)", m.links, m.links_up, m.link_capacity);
+    println!(
+        "  routers   {:>6}  ({} without coordinates)",
+        m.routers, m.routers_without_location
+    );
+    println!(
+        "  links     {:>6}  ({} up, {} capacity in all)",
+        m.links, m.links_up, m.link_capacity
+    );
     println!("  sites     {:>6}", m.sites);
     for tier in Tier::ALL {
-        let Some(t) = m.tiers.get(&tier) else { continue };
+        let Some(t) = m.tiers.get(&tier) else {
+            continue;
+        };
         let compute: Vec<String> = t.compute.values().map(ToString::to_string).collect();
         println!(
             "    {:<6} {:>4} sites, {} cores, {} memory, {} GPUs, {}",
@@ -111,7 +129,11 @@ fn print_summary(m: &Summary) {
             t.cpu_cores,
             t.memory,
             t.gpus,
-            if compute.is_empty() { "no compute".to_string() } else { compute.join(" + ") }
+            if compute.is_empty() {
+                "no compute".to_string()
+            } else {
+                compute.join(" + ")
+            }
         );
     }
     println!("  services  {:>6}", m.services);

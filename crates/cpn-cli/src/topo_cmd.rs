@@ -25,17 +25,29 @@ pub(crate) enum TopoCommand {
 }
 
 pub(crate) fn run(command: TopoCommand) -> Outcome {
-    let TopoCommand::Import { graphml, output, name } = command;
+    let TopoCommand::Import {
+        graphml,
+        output,
+        name,
+    } = command;
     let text = std::fs::read_to_string(&graphml)
         .map_err(|e| Failure::bad(format!("cannot read `{}`: {e}", graphml.display())))?;
-    let topology = cpn_topo::parse_graphml(&text).map_err(|e| Failure::bad(format!("{}: {e}", graphml.display())))?;
-    let stem = graphml.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let topology = cpn_topo::parse_graphml(&text)
+        .map_err(|e| Failure::bad(format!("{}: {e}", graphml.display())))?;
+    let stem = graphml
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = name.or_else(|| topology.name.clone()).unwrap_or(stem);
     let scenario = Scenario::from_topology(&name, &topology);
     for w in &scenario.warnings {
         eprintln!("warning: {}: {w}", graphml.display());
     }
-    let toml = format!("# imported by `cpn topo import` from {}\n{}", graphml.display(), scenario.to_toml());
+    let toml = format!(
+        "# imported by `cpn topo import` from {}\n{}",
+        graphml.display(),
+        scenario.to_toml()
+    );
     if output.as_os_str() == "-" {
         print!("{toml}");
     } else {

@@ -30,7 +30,12 @@ pub(crate) fn run(command: UnitsCommand) -> Outcome {
         }
         UnitsCommand::Parse { quantity } => {
             let q = Quantity::parse(&quantity).map_err(Failure::bad)?;
-            println!("{q} ({} {}, {})", q.base, q.dimension.base_unit(), q.dimension);
+            println!(
+                "{q} ({} {}, {})",
+                q.base,
+                q.dimension.base_unit(),
+                q.dimension
+            );
         }
         UnitsCommand::List => {
             for group in accepted_units().split("; ") {

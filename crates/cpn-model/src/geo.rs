@@ -78,6 +78,10 @@ mod tests {
             lon: -160.0,
         };
         let half = std::f64::consts::PI * EARTH_RADIUS_KM;
-        assert!((p.distance_km(q) - half).abs() < 1e-3, "{}", p.distance_km(q));
+        assert!(
+            (p.distance_km(q) - half).abs() < 1e-3,
+            "{}",
+            p.distance_km(q)
+        );
     }
 }

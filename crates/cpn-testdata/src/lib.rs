@@ -12,10 +12,8 @@ use std::path::{Path, PathBuf};
 /// # Panics
 /// When the folder is absent and `CI` is set: on CI the data must be there.
 pub fn data_dir(name: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("CPN_DATA_DIR").map_or_else(
-        || workspace_root().join("../shared/data"),
-        PathBuf::from,
-    );
+    let root = std::env::var_os("CPN_DATA_DIR")
+        .map_or_else(|| workspace_root().join("../shared/data"), PathBuf::from);
     let dir = root.join(name);
     if dir.is_dir() {
         return Some(dir);
@@ -68,7 +66,8 @@ pub fn check_expect(expected_file: &Path, actual: &str) {
 /// # Panics
 /// When `dir` cannot be read.
 pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == ext))
