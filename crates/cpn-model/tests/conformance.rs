@@ -117,3 +117,20 @@ pub fn stated_defaults(mut scenario: Scenario) -> Scenario {
     }
     scenario
 }
+
+#[test]
+fn the_documented_example_is_the_tested_one() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/scenario.md"),
+    )
+    .expect("docs/scenario.md");
+    let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("closed");
+    let example =
+        std::fs::read_to_string(scenarios_dir().join("valid/example.toml")).expect("example");
+    assert_eq!(
+        &doc[start..end],
+        example,
+        "docs/scenario.md and valid/example.toml differ"
+    );
+}

@@ -1,0 +1,186 @@
+//! The `cpn` binary as a user runs it: output, exit codes (0 ok, 2 bad input, 1 internal)
+//! and the Topology Zoo round trip through `cpn topo import` and `cpn scenario show --json`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cpn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cpn"))
+        .args(args)
+        .output()
+        .expect("cpn runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn model_tests() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../cpn-model/tests/scenarios")
+}
+
+#[test]
+fn units_convert_prints_the_exact_value() {
+    let o = cpn(&["units", "convert", "93.015 PFLOPS", "--to", "TFLOPS"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "93015 TFLOPS\n")
+    );
+    let o = cpn(&["units", "convert", "200 EH/s", "--to", "PH/s"]);
+    assert_eq!(stdout(&o), "200000 PH/s\n");
+    let o = cpn(&["units", "convert", "2 TiB", "--to", "GiB"]);
+    assert_eq!(stdout(&o), "2048 GiB\n");
+}
+
+#[test]
+fn bad_quantities_exit_2_and_say_what_is_accepted() {
+    let o = cpn(&["units", "convert", "5 furlongs", "--to", "TFLOPS"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("`5 furlongs`")
+            && err.contains("unknown unit `furlongs`")
+            && err.contains("Gbps"),
+        "{err}"
+    );
+    let o = cpn(&["units", "convert", "312 TFLOPS fp16", "--to", "TFLOPS"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("precisions are never converted silently"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(cpn(&["units", "convert", "1 Gbps"]).status.code(), Some(2));
+    assert_eq!(cpn(&["no-such-command"]).status.code(), Some(2));
+    let help = cpn(&["scenario", "show", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("--json"));
+}
+
+#[test]
+fn national_json_lists_ten_cloud_clusters_and_every_tier() {
+    let o = cpn(&["scenario", "show", "national", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    for key in ["routers", "links", "sites"] {
+        assert!(json[key].as_u64().is_some_and(|n| n > 0), "{key}: {json}");
+    }
+    assert_eq!(json["sites_by_tier"]["cloud"], 10);
+    assert!(
+        json["sites_by_tier"]["edge"]
+            .as_u64()
+            .is_some_and(|n| n > 0)
+    );
+    assert!(json["sites_by_tier"]["end"].as_u64().is_some_and(|n| n > 0));
+    assert_eq!(
+        json["tiers"]["cloud"]["names"].as_array().map(Vec::len),
+        Some(10)
+    );
+}
+
+#[test]
+fn national_exports_as_a_file_that_validates() {
+    let dir = scratch("export");
+    let o = cpn(&["scenario", "show", "national", "--toml"]);
+    assert_eq!(o.status.code(), Some(0));
+    let file = dir.join("national.toml");
+    std::fs::write(&file, o.stdout).expect("write");
+    let v = cpn(&["scenario", "validate", file.to_str().expect("utf-8")]);
+    assert_eq!(v.status.code(), Some(0), "{}", stderr(&v));
+    assert!(stdout(&v).contains(": ok ("), "{}", stdout(&v));
+}
+
+#[test]
+fn broken_scenario_exits_2_with_file_line_column() {
+    let file = model_tests().join("broken/link-unknown-router.toml");
+    let o = cpn(&["scenario", "validate", file.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "link-unknown-router.toml:15:5: link `beijing-atlantis`: unknown router `atlantis`"
+        ),
+        "{err}"
+    );
+    let o = cpn(&["scenario", "validate", "/no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot read scenario `/no/such/file.toml`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn scenario_imports_resolve_against_the_scenario_folder() {
+    let file = model_tests().join("valid/imported.toml");
+    let o = cpn(&["scenario", "show", file.to_str().expect("utf-8"), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(
+        (json["routers"].as_u64(), json["links"].as_u64()),
+        (Some(4), Some(4))
+    );
+}
+
+/// Counts `<node` and `<edge` elements by text, independently of any XML reader.
+fn count_elements(text: &str, tag: &str) -> u64 {
+    let open = format!("<{tag}");
+    text.match_indices(&open)
+        .filter(|(i, _)| text[i + open.len()..].starts_with([' ', '>', '/', '\n', '\t']))
+        .count() as u64
+}
+
+#[test]
+fn every_zoo_file_imports_and_shows_its_counts() {
+    let Some(dir) = cpn_testdata::data_dir("topology-zoo/graphml") else {
+        return;
+    };
+    let out = scratch("zoo");
+    let files = cpn_testdata::files_with_extension(&dir, "graphml");
+    assert_eq!(files.len(), 276);
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let (nodes, edges) = (count_elements(&text, "node"), count_elements(&text, "edge"));
+        let toml = out.join(file.with_extension("toml").file_name().expect("named"));
+        let o = cpn(&[
+            "topo",
+            "import",
+            file.to_str().expect("utf-8"),
+            "-o",
+            toml.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}",
+            file.display(),
+            stderr(&o)
+        );
+        let o = cpn(&["scenario", "show", toml.to_str().expect("utf-8"), "--json"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}",
+            toml.display(),
+            stderr(&o)
+        );
+        let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+        assert_eq!(json["routers"].as_u64(), Some(nodes), "{}", file.display());
+        assert_eq!(json["links"].as_u64(), Some(edges), "{}", file.display());
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cpn-cli-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
