@@ -1,7 +1,6 @@
 //! `parse_graphml` on small hand-written documents, and on random and mutated input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use cpn_topo::{
     BandwidthFrom, ElementRef, GraphmlError, GraphmlErrorKind, Topology, Warning, parse_graphml,
     parse_link_speed,

@@ -1,7 +1,6 @@
 //! Every Internet Topology Zoo file imports, with the counts that INDEX.csv records for it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::collections::HashMap;
 use std::fs;
 
@@ -47,7 +46,9 @@ fn read_index(text: &str) -> HashMap<String, Row> {
 
 #[test]
 fn every_zoo_file_imports_with_index_counts() {
-    let Some(dir) = cpn_testdata::data_dir("topology-zoo/graphml") else { return };
+    let Some(dir) = cpn_testdata::data_dir("topology-zoo/graphml") else {
+        return;
+    };
     let index = read_index(&fs::read_to_string(dir.join("../INDEX.csv")).unwrap());
     let mut files: Vec<_> = fs::read_dir(&dir)
         .unwrap()
