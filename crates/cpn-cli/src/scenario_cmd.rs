@@ -57,6 +57,7 @@ pub(crate) fn run(command: ScenarioCommand) -> Outcome {
             } else {
                 print_warnings(&s);
                 print_summary(&s.summary());
+                print_sites(&s);
             }
         }
         ScenarioCommand::List => {
@@ -141,5 +142,50 @@ fn print_summary(m: &Summary) {
     println!("  slices    {:>6}  ({} tenants)", m.slices, m.tenants);
     if m.warnings > 0 {
         println!("  warnings  {:>6}", m.warnings);
+    }
+}
+
+fn print_sites(s: &Scenario) {
+    if s.sites.is_empty() {
+        return;
+    }
+    let currency = s.currency.as_deref().unwrap_or("");
+    println!();
+    println!(
+        "  {:<22} {:<5} {:<12} {:>16} {:>12} {:>5} {:>9}",
+        "site", "tier", "router", "compute", "carbon", "pue", "price/h"
+    );
+    for site in &s.sites {
+        let router = &s.routers[site.router.index()].name;
+        let carbon = site.carbon.map_or("-".to_string(), |c| c.to_string());
+        let price = site
+            .price
+            .map_or("-".to_string(), |p| format!("{p} {currency}"));
+        println!(
+            "  {:<22} {:<5} {:<12} {:>16} {:>12} {:>5} {:>9}",
+            site.name,
+            site.tier.name(),
+            router,
+            site.capacity.compute.to_string(),
+            carbon,
+            site.pue.to_string(),
+            price.trim_end()
+        );
+    }
+    if !s.services.is_empty() {
+        println!();
+        println!(
+            "  {:<22} {:>14} {:>12}  sites",
+            "service", "demand", "processing"
+        );
+        for svc in &s.services {
+            println!(
+                "  {:<22} {:>14} {:>12}  {}",
+                svc.name,
+                svc.demand.to_string(),
+                svc.processing.to_string(),
+                svc.sites.len()
+            );
+        }
     }
 }

@@ -111,7 +111,7 @@ impl Builder<'_> {
         if let Some(factor) = &raw.route_factor {
             let value = *factor.get_ref();
             if !(1.0..=10.0).contains(&value) {
-                self.error(factor.span(), None, format!("route_factor {value} is out of range: expected a number from 1.0 to 10.0 (route length over great-circle distance)"));
+                self.error(factor.span(), Some("top level"), format!("route_factor {value} is out of range: expected a number from 1.0 to 10.0 (route length over great-circle distance)"));
             } else {
                 self.scenario.route_factor = value;
             }

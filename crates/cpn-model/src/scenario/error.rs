@@ -86,7 +86,10 @@ pub(crate) fn element_at(text: &str, offset: usize) -> Option<String> {
     let before = text
         .get(..end)
         .or_else(|| text.get(..offset.min(text.len())))?;
-    let header_at = before.rfind("[[")?;
+    // Before the first table, the element is the scenario's top level.
+    let Some(header_at) = before.rfind("[[") else {
+        return Some("top level".to_string());
+    };
     // The header must start its line, or it is inside a string.
     if !before[..header_at].trim_end_matches([' ', '\t']).is_empty()
         && !before[..header_at].ends_with('\n')
