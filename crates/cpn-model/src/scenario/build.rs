@@ -181,6 +181,30 @@ impl Builder<'_> {
         ok
     }
 
+    /// Checks a new element's id: valid, and not taken by another element of its kind.
+    /// Returns the id and the element as messages name it (`site `dc``).
+    fn declare(
+        &mut self,
+        id: &S<String>,
+        kind: &str,
+        taken: fn(&Names, &str) -> bool,
+    ) -> Option<(String, String)> {
+        if !self.valid_id(id, kind) {
+            return None;
+        }
+        let name = id.get_ref().clone();
+        let element = format!("{kind} `{name}`");
+        if taken(&self.names, &name) {
+            self.error(
+                id.span(),
+                Some(&element),
+                format!("duplicate id: another {kind} has it"),
+            );
+            return None;
+        }
+        Some((name, element))
+    }
+
     fn check_no_huge_tables(&mut self, raw: &RawScenario) {
         // Ids are u32 indexes; a file with more elements than that is refused, not truncated.
         let too_many = [
@@ -198,18 +222,11 @@ impl Builder<'_> {
 
     fn router(&mut self, raw: &S<RawRouter>) {
         let r = raw.get_ref();
-        if !self.valid_id(&r.id, "router") {
+        let Some((name, element)) =
+            self.declare(&r.id, "router", |n, id| n.routers.contains_key(id))
+        else {
             return;
-        }
-        let name = r.id.get_ref().clone();
-        let element = format!("router `{name}`");
-        if self.names.routers.contains_key(&name) {
-            return self.error(
-                r.id.span(),
-                Some(&element),
-                "duplicate id: another router has it",
-            );
-        }
+        };
         let location = match (&r.lat, &r.lon) {
             (None, None) => None,
             (Some(lat), Some(lon)) => {
@@ -423,18 +440,10 @@ impl Builder<'_> {
 
     fn site(&mut self, raw: &S<RawSite>) {
         let s = raw.get_ref();
-        if !self.valid_id(&s.id, "site") {
+        let Some((name, element)) = self.declare(&s.id, "site", |n, id| n.sites.contains_key(id))
+        else {
             return;
-        }
-        let name = s.id.get_ref().clone();
-        let element = format!("site `{name}`");
-        if self.names.sites.contains_key(&name) {
-            return self.error(
-                s.id.span(),
-                Some(&element),
-                "duplicate id: another site has it",
-            );
-        }
+        };
         let router = self.router_ref(&s.router, &element);
         let tier = Tier::parse(s.tier.get_ref());
         if tier.is_none() {
@@ -520,18 +529,13 @@ impl Builder<'_> {
 
     fn slice(&mut self, raw: &S<RawSlice>) {
         let s = raw.get_ref();
-        if !self.valid_id(&s.id, "slice") || !self.valid_id(&s.tenant, "tenant") {
+        if !self.valid_id(&s.tenant, "tenant") {
             return;
         }
-        let name = s.id.get_ref().clone();
-        let element = format!("slice `{name}`");
-        if self.names.slices.contains_key(&name) {
-            return self.error(
-                s.id.span(),
-                Some(&element),
-                "duplicate id: another slice has it",
-            );
-        }
+        let Some((name, element)) = self.declare(&s.id, "slice", |n, id| n.slices.contains_key(id))
+        else {
+            return;
+        };
         let Some(guaranteed) = self.quantity::<Bandwidth>("guaranteed", &s.guaranteed, &element)
         else {
             return;
@@ -568,18 +572,10 @@ impl Builder<'_> {
 
     fn sla(&mut self, raw: &S<RawSla>) {
         let s = raw.get_ref();
-        if !self.valid_id(&s.id, "sla") {
+        let Some((name, element)) = self.declare(&s.id, "sla", |n, id| n.slas.contains_key(id))
+        else {
             return;
-        }
-        let name = s.id.get_ref().clone();
-        let element = format!("sla `{name}`");
-        if self.names.slas.contains_key(&name) {
-            return self.error(
-                s.id.span(),
-                Some(&element),
-                "duplicate id: another sla has it",
-            );
-        }
+        };
         let max_latency = s
             .max_latency
             .as_ref()
@@ -649,18 +645,11 @@ impl Builder<'_> {
 
     fn service(&mut self, raw: &S<RawService>) {
         let s = raw.get_ref();
-        if !self.valid_id(&s.id, "service") {
+        let Some((name, element)) =
+            self.declare(&s.id, "service", |n, id| n.services.contains_key(id))
+        else {
             return;
-        }
-        let name = s.id.get_ref().clone();
-        let element = format!("service `{name}`");
-        if self.names.services.contains_key(&name) {
-            return self.error(
-                s.id.span(),
-                Some(&element),
-                "duplicate id: another service has it",
-            );
-        }
+        };
         let demand: Option<Flops> = self.quantity("demand", &s.demand, &element);
         if demand.is_some_and(|d| d.per_second == 0) {
             self.error(
