@@ -1,0 +1,16 @@
+//! Compute-aware routing: the path selector of a computing power network. It owns the
+//! routing graph of a scenario (CSR, integer weights, live link state), the path algorithms
+//! (shortest, constrained, multi-constraint, k-shortest, disjoint), the joint decision that
+//! picks a compute site and a path together under an SLA, CATS steering tables, and the
+//! compilation of a path into an SRv6 segment list.
+//!
+//! A pure core: no I/O, no clock (time and load come in as values), no allocation per decision
+//! once its working memory is warm. The controller and the simulator both call it.
+
+mod graph;
+mod path;
+mod sssp;
+
+pub use graph::{ArcId, ArcSpec, Graph, GraphError, Metric, UNUSABLE};
+pub use path::{Path, PathStats};
+pub use sssp::ShortestPaths;
