@@ -1,6 +1,8 @@
 //! `cpn`, the command of the open computing power network: argument parsing and wiring only.
-//! Exit codes: 0 success, 2 bad input (a file, a flag, a value), 1 an internal error.
+//! Exit codes: 0 success, 2 bad input (a file, a flag, a value), 3 a request that no site can
+//! meet, 1 an internal error.
 
+mod route_cmd;
 mod scenario_cmd;
 mod topo_cmd;
 mod units_cmd;
@@ -25,6 +27,9 @@ enum Command {
     /// Import topologies from other formats.
     #[command(subcommand)]
     Topo(topo_cmd::TopoCommand),
+    /// Decide where a request goes: the compute site and the network path together, under an
+    /// SLA. Exits 3 when no site is feasible, with the reason for each candidate.
+    Route(route_cmd::RouteArgs),
     /// Parse, print and convert quantities (`93.015 PFLOPS`, `10 Gbps`, `0.1%`).
     #[command(subcommand)]
     Units(units_cmd::UnitsCommand),
@@ -35,6 +40,8 @@ enum Command {
 pub(crate) enum Failure {
     BadInput(anyhow::Error),
     Internal(anyhow::Error),
+    /// The request was understood but cannot be met (no feasible site): exit code 3.
+    Infeasible,
 }
 
 impl Failure {
@@ -51,6 +58,7 @@ fn main() -> ExitCode {
         Command::Scenario(c) => scenario_cmd::run(c),
         Command::Topo(c) => topo_cmd::run(c),
         Command::Units(c) => units_cmd::run(c),
+        Command::Route(args) => route_cmd::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -62,5 +70,6 @@ fn main() -> ExitCode {
             eprintln!("internal error: {e:#}");
             ExitCode::from(1)
         }
+        Err(Failure::Infeasible) => ExitCode::from(3),
     }
 }

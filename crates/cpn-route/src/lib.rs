@@ -7,10 +7,20 @@
 //! A pure core: no I/O, no clock (time and load come in as values), no allocation per decision
 //! once its working memory is warm. The controller and the simulator both call it.
 
+mod decision;
 mod graph;
 mod path;
+pub mod queueing;
+mod report;
 mod sssp;
+mod steering;
 
+pub use decision::{
+    Candidate, Decision, Demand, Engine, IT_KWH_PER_COMPUTE_HOUR, LatencyBreakdown, Objective,
+    Reason, Request, RequestError, SlaBounds,
+};
 pub use graph::{ArcId, ArcSpec, Graph, GraphError, Metric, UNUSABLE};
 pub use path::{Path, PathStats};
+pub use report::{CandidateReport, Report};
 pub use sssp::ShortestPaths;
+pub use steering::{Entry, FlowState, Flows, Hysteresis, Steered, SteeringTable};

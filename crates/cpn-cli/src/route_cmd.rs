@@ -1,0 +1,182 @@
+//! `cpn route`: one joint decision (site + path + SLA) on a scenario, explained.
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use cpn_model::Scenario;
+use cpn_route::{Demand, Engine, Objective, Report, Request, SlaBounds};
+use cpn_units::{Bandwidth, Flops, Nanos, Ratio};
+
+use crate::scenario_cmd::load;
+use crate::{Failure, Outcome};
+
+#[derive(Debug, Args)]
+pub(crate) struct RouteArgs {
+    /// A scenario TOML file, or a built-in scenario name.
+    #[arg(long, default_value = "national")]
+    scenario: String,
+    /// The ingress router (where the request enters the network).
+    #[arg(long = "from")]
+    from: String,
+    /// The CATS service id the request is for.
+    #[arg(long, conflicts_with = "demand", required_unless_present = "demand")]
+    service: Option<String>,
+    /// A raw compute demand instead of a service, such as "20 TFLOPS".
+    #[arg(long)]
+    demand: Option<String>,
+    /// Processing time of a raw demand at the site (default 0).
+    #[arg(long, requires = "demand")]
+    processing: Option<String>,
+    /// End-to-end latency bound, such as 20ms (default: the service's SLA, else none).
+    #[arg(long)]
+    max_latency: Option<String>,
+    /// Bandwidth every link of the path must have free, such as 1Gbps.
+    #[arg(long)]
+    min_bandwidth: Option<String>,
+    /// End-to-end loss bound, such as 0.1%.
+    #[arg(long)]
+    max_loss: Option<String>,
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Balanced)]
+    objective: ObjectiveArg,
+    /// List every candidate site with its verdict and the numbers behind it.
+    #[arg(long)]
+    explain: bool,
+    /// Print the decision as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ObjectiveArg {
+    Latency,
+    Cost,
+    Carbon,
+    Balanced,
+}
+
+fn quantity<T: std::str::FromStr<Err = cpn_units::UnitError>>(
+    flag: &str,
+    value: &Option<String>,
+) -> Result<Option<T>, Failure> {
+    value
+        .as_deref()
+        .map(|v| {
+            v.parse::<T>()
+                .map_err(|e| Failure::bad(format!("--{flag}: {e}")))
+        })
+        .transpose()
+}
+
+pub(crate) fn run(args: RouteArgs) -> Outcome {
+    let scenario = load(&args.scenario)?;
+    let request = request(&args, &scenario)?;
+    let objective = request.objective;
+    let mut engine = Engine::new(&scenario);
+    let decision = engine.decide(&request).map_err(Failure::bad)?;
+    let report = Report::new(&decision, objective, &scenario, engine.graph());
+    if args.json {
+        let text = serde_json::to_string_pretty(&report)
+            .context("writing JSON")
+            .map_err(Failure::Internal)?;
+        println!("{text}");
+    } else {
+        print_report(&report, args.explain || !report.feasible);
+    }
+    if report.feasible {
+        Ok(())
+    } else {
+        Err(Failure::Infeasible)
+    }
+}
+
+fn request(args: &RouteArgs, scenario: &Scenario) -> Result<Request, Failure> {
+    let ingress = scenario
+        .router(&args.from)
+        .ok_or_else(|| {
+            Failure::bad(format!(
+                "--from: no router `{}` in scenario `{}`",
+                args.from, scenario.name
+            ))
+        })?
+        .id;
+    let demand = match (&args.service, &args.demand) {
+        (Some(name), _) => Demand::Service(
+            scenario
+                .service(name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> =
+                        scenario.services.iter().map(|s| s.name.as_str()).collect();
+                    Failure::bad(format!(
+                        "--service: no service `{name}` (known: {})",
+                        known.join(", ")
+                    ))
+                })?
+                .id,
+        ),
+        (None, Some(_)) => Demand::Raw {
+            demand: quantity::<Flops>("demand", &args.demand)?.unwrap_or(Flops::fp64(0)),
+            processing: quantity::<Nanos>("processing", &args.processing)?.unwrap_or(Nanos::ZERO),
+        },
+        (None, None) => return Err(Failure::bad("give --service or --demand")),
+    };
+    let sla = SlaBounds {
+        max_latency: quantity::<Nanos>("max-latency", &args.max_latency)?,
+        min_bandwidth: quantity::<Bandwidth>("min-bandwidth", &args.min_bandwidth)?
+            .unwrap_or(Bandwidth::ZERO),
+        max_loss: quantity::<Ratio>("max-loss", &args.max_loss)?,
+        ..SlaBounds::default()
+    };
+    let objective = match args.objective {
+        ObjectiveArg::Latency => Objective::Latency,
+        ObjectiveArg::Cost => Objective::Cost,
+        ObjectiveArg::Carbon => Objective::Carbon,
+        ObjectiveArg::Balanced => Objective::BALANCED,
+    };
+    Ok(Request {
+        ingress,
+        demand,
+        sla,
+        objective,
+    })
+}
+
+fn print_report(r: &Report, explain: bool) {
+    match (&r.site, &r.latency_us) {
+        (Some(site), Some(l)) => {
+            println!("site     {site} ({})", r.tier.as_deref().unwrap_or("-"));
+            println!("path     {}", r.path.join(" -> "));
+            println!(
+                "latency  {} µs = network rtt {} + processing {} + queueing {}",
+                l.total, l.network_rtt, l.processing, l.queueing
+            );
+            if let Some(cost) = r.cost {
+                println!("cost     {cost:.6} per request");
+            }
+            if let Some(carbon) = r.carbon_g {
+                println!("carbon   {carbon:.3} g CO2 per request");
+            }
+        }
+        _ => println!("no feasible site"),
+    }
+    if explain {
+        println!();
+        println!(
+            "  {:<22} {:<5} {:<9} {:>10} {:>8}  reason",
+            "candidate", "tier", "verdict", "latency", "score"
+        );
+        for c in &r.candidates {
+            let latency = c
+                .latency_us
+                .map_or("-".to_string(), |l| format!("{} µs", l.total));
+            let score = c.score.map_or("-".to_string(), |s| format!("{s:.3}"));
+            println!(
+                "  {:<22} {:<5} {:<9} {:>10} {:>8}  {}",
+                c.site,
+                c.tier,
+                c.verdict,
+                latency,
+                score,
+                c.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
+}

@@ -1,0 +1,572 @@
+//! The joint decision: for one request, the compute site and the network path together.
+//!
+//! End-to-end latency = network round trip (twice the one-way path latency; paths are taken
+//! as symmetric) + processing time at the site + the queueing estimate of the site's current
+//! load (M/M/c, see [`crate::queueing`]). A site is a candidate when it runs the service (or,
+//! for a raw demand, counts its compute in the demand's precision); it is eligible when it is
+//! up, has the demand free, is not saturated, and a path from the ingress meets the SLA:
+//! every link with the requested bandwidth free (or the slice's share), latency within the
+//! budget, loss within its bound. Among the eligible the objective decides; ties break on
+//! total latency, then on the site's id, so that the same state always gives the same answer.
+//!
+//! Every candidate is reported with its verdict and, when rejected, the reason with numbers.
+
+use cpn_model::{Priority, Scenario, ServiceId, SiteId, SliceId};
+use cpn_units::{Bandwidth, Flops, Nanos, Precision, Ratio};
+use serde::Serialize;
+
+use crate::graph::{Graph, Metric};
+use crate::path::{Path, PathStats};
+use crate::queueing::mean_wait_ns;
+use crate::sssp::ShortestPaths;
+
+/// IT energy of one compute-hour (1 TFLOPS fp64 for an hour), kWh: a 2.5 kW standard rack
+/// delivering about 10 TFLOPS (the assumption of the built-in national scenario). Equal at
+/// every site, so it scales the carbon figure and never changes a ranking.
+pub const IT_KWH_PER_COMPUTE_HOUR: f64 = 0.25;
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub ingress: cpn_model::RouterId,
+    pub demand: Demand,
+    pub sla: SlaBounds,
+    pub objective: Objective,
+}
+
+/// The work a request brings: one of a service's requests, or a raw amount of compute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Demand {
+    /// A request of a service: its demand, processing time, sites and SLA.
+    Service(ServiceId),
+    /// Raw compute for `processing` time at any site that counts its compute in the same
+    /// precision.
+    Raw { demand: Flops, processing: Nanos },
+}
+
+/// The SLA of a request. Bounds left `None` (and a zero bandwidth) are taken from the
+/// service's SLA when the request names a service.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SlaBounds {
+    pub max_latency: Option<Nanos>,
+    pub min_bandwidth: Bandwidth,
+    pub max_loss: Option<Ratio>,
+    pub priority: Priority,
+    pub slice: Option<SliceId>,
+}
+
+/// What "best" means among eligible sites. Lower is better for every term.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    /// End-to-end latency.
+    Latency,
+    /// Price of the compute the request uses.
+    Cost,
+    /// Grid carbon of the energy it uses (IT energy × PUE × grid intensity).
+    Carbon,
+    /// A weighted sum of the three, each first scaled to 0..1 across the eligible sites
+    /// (min-max), so that the weights compare like with like.
+    Balanced {
+        latency: f64,
+        cost: f64,
+        carbon: f64,
+    },
+}
+
+impl Objective {
+    /// Latency 0.5, cost 0.25, carbon 0.25.
+    pub const BALANCED: Objective = Objective::Balanced {
+        latency: 0.5,
+        cost: 0.25,
+        carbon: 0.25,
+    };
+}
+
+/// The end-to-end latency of a site and path, µs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LatencyBreakdown {
+    pub network_rtt: u64,
+    pub processing: u64,
+    pub queueing: u64,
+    pub total: u64,
+}
+
+/// Why a candidate site was not eligible, with the numbers that decided it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum Reason {
+    SiteDown,
+    /// The site counts its compute in another precision than the demand.
+    OtherPrecision {
+        demand: Precision,
+        site: Precision,
+    },
+    NoCapacity {
+        needed: Flops,
+        free: Flops,
+    },
+    /// The site is fully loaded: requests would queue without bound.
+    Saturated {
+        utilisation: f64,
+    },
+    /// No path at all from the ingress (links down).
+    Unreachable,
+    /// Paths exist, but none with the bandwidth free on every link.
+    NoBandwidth {
+        needed: Bandwidth,
+        best_bottleneck: Bandwidth,
+    },
+    OverLatencyBudget {
+        latency: LatencyBreakdown,
+        budget_us: u64,
+        over_by_us: u64,
+    },
+    LossTooHigh {
+        loss: f64,
+        bound: f64,
+    },
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::SiteDown => write!(f, "site is down"),
+            Reason::OtherPrecision { demand, site } => {
+                write!(f, "site counts compute in {site}, the demand is {demand}")
+            }
+            Reason::NoCapacity { needed, free } => {
+                write!(f, "no capacity: needs {needed}, {free} free")
+            }
+            Reason::Saturated { utilisation } => {
+                write!(f, "saturated: {:.1}% in use", utilisation * 100.0)
+            }
+            Reason::Unreachable => write!(f, "unreachable: no path from the ingress"),
+            Reason::NoBandwidth {
+                needed,
+                best_bottleneck,
+            } => {
+                write!(
+                    f,
+                    "no path with {needed} free (the best path has {best_bottleneck} free)"
+                )
+            }
+            Reason::OverLatencyBudget {
+                latency,
+                budget_us,
+                over_by_us,
+            } => write!(
+                f,
+                "over latency budget by {over_by_us} µs: {} µs (rtt {} + processing {} + queueing {}) > {budget_us} µs",
+                latency.total, latency.network_rtt, latency.processing, latency.queueing
+            ),
+            Reason::LossTooHigh { loss, bound } => {
+                write!(f, "loss {:.4}% > bound {:.4}%", loss * 100.0, bound * 100.0)
+            }
+        }
+    }
+}
+
+/// One candidate site and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub site: SiteId,
+    /// `None` when eligible.
+    pub rejected: Option<Reason>,
+    pub latency: Option<LatencyBreakdown>,
+    /// Currency units per request.
+    pub cost: Option<f64>,
+    /// Grams CO2 per request.
+    pub carbon_g: Option<f64>,
+    /// The objective's value, lower is better; for eligible sites only.
+    pub score: Option<f64>,
+    #[serde(skip)]
+    pub path: Option<Path>,
+    pub path_stats: Option<PathStats>,
+}
+
+/// The outcome of a request: the chosen candidate (an index into `candidates`), if any.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub chosen: Option<usize>,
+    pub candidates: Vec<Candidate>,
+}
+
+impl Decision {
+    pub fn choice(&self) -> Option<&Candidate> {
+        self.chosen.map(|i| &self.candidates[i])
+    }
+}
+
+/// Why a request could not be decided at all (as opposed to no site being eligible).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("unknown ingress router {0}")]
+    UnknownIngress(u32),
+    #[error("unknown service {0}")]
+    UnknownService(u32),
+    #[error("the demand is zero")]
+    ZeroDemand,
+}
+
+/// Per-site facts the decision reads, struct-of-arrays.
+#[derive(Debug, Clone)]
+struct SiteTable {
+    router: Vec<u32>,
+    capacity: Vec<Flops>,
+    /// Price per compute-hour in millionths of the currency, when known.
+    price: Vec<Option<u64>>,
+    /// mg CO2 per kWh, when known.
+    carbon: Vec<Option<u64>>,
+    pue: Vec<f64>,
+    used: Vec<u128>,
+    up: Vec<bool>,
+}
+
+#[derive(Debug, Clone)]
+struct ServiceInfo {
+    demand: Flops,
+    processing: Nanos,
+    sites: Vec<SiteId>,
+    sla: SlaBounds,
+}
+
+/// The routing engine: the graph, the sites and their load, and reusable search memory.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    graph: Graph,
+    sites: SiteTable,
+    services: Vec<ServiceInfo>,
+    /// Per slice, the bandwidth still free within the slice's guarantee on each link; set by
+    /// the scheduler. A request in a slice without an entry uses the links' free bandwidth.
+    slice_free: std::collections::HashMap<SliceId, Vec<u64>>,
+    search: ShortestPaths,
+    unconstrained: ShortestPaths,
+}
+
+impl Engine {
+    pub fn new(scenario: &Scenario) -> Engine {
+        let s = &scenario.sites;
+        let sites = SiteTable {
+            router: s.iter().map(|x| x.router.0).collect(),
+            capacity: s.iter().map(|x| x.capacity.compute).collect(),
+            price: s.iter().map(|x| x.price.map(|p| p.0)).collect(),
+            carbon: s.iter().map(|x| x.carbon.map(|c| c.0)).collect(),
+            pue: s.iter().map(|x| x.pue.as_f64()).collect(),
+            used: vec![0; s.len()],
+            up: vec![true; s.len()],
+        };
+        let services = scenario
+            .services
+            .iter()
+            .map(|svc| {
+                let sla = svc.sla.map_or_else(SlaBounds::default, |id| {
+                    let x = &scenario.slas[id.index()];
+                    SlaBounds {
+                        max_latency: x.max_latency,
+                        min_bandwidth: x.min_bandwidth,
+                        max_loss: x.max_loss,
+                        priority: x.priority,
+                        slice: x.slice,
+                    }
+                });
+                ServiceInfo {
+                    demand: svc.demand,
+                    processing: svc.processing,
+                    sites: svc.sites.clone(),
+                    sla,
+                }
+            })
+            .collect();
+        Engine {
+            graph: Graph::from_scenario(scenario),
+            sites,
+            services,
+            slice_free: Default::default(),
+            search: ShortestPaths::new(),
+            unconstrained: ShortestPaths::new(),
+        }
+    }
+
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The graph, for link state updates (telemetry, reservations, failures).
+    pub fn graph_mut(&mut self) -> &mut Graph {
+        &mut self.graph
+    }
+
+    /// The compute in use at a site (in the precision of its capacity).
+    pub fn set_site_used(&mut self, site: SiteId, used: u128) {
+        self.sites.used[site.index()] = used;
+    }
+
+    pub fn site_used(&self, site: SiteId) -> u128 {
+        self.sites.used[site.index()]
+    }
+
+    pub fn set_site_up(&mut self, site: SiteId, up: bool) {
+        self.sites.up[site.index()] = up;
+    }
+
+    /// The free bandwidth of a slice on every link (indexed by link), as the scheduler keeps it.
+    pub fn set_slice_free(&mut self, slice: SliceId, free_per_link: Vec<u64>) {
+        self.slice_free.insert(slice, free_per_link);
+    }
+
+    /// The sites that serve a service.
+    pub fn service_sites(&self, service: ServiceId) -> Option<&[SiteId]> {
+        self.services
+            .get(service.index())
+            .map(|s| s.sites.as_slice())
+    }
+
+    /// Decides one request: the best eligible (site, path), and a verdict for every candidate.
+    pub fn decide(&mut self, request: &Request) -> Result<Decision, RequestError> {
+        let ingress = request.ingress.0;
+        if ingress as usize >= self.graph.node_count() {
+            return Err(RequestError::UnknownIngress(ingress));
+        }
+        let (demand, processing, candidates, sla) = self.resolve(request)?;
+        if demand.per_second == 0 {
+            return Err(RequestError::ZeroDemand);
+        }
+        let need_bps = sla.min_bandwidth.0;
+        let slice_free = sla.slice.and_then(|s| self.slice_free.get(&s));
+        let g = &self.graph;
+        // One constrained search serves every candidate: the bandwidth pruning is the same for
+        // all of them, and latency is what the path part of the SLA bounds.
+        self.search.run(g, ingress, None, Metric::Latency, |arc| {
+            let link = g.link(arc);
+            let free = slice_free.map_or(g.available(link).0, |f| {
+                f.get(link.index()).copied().unwrap_or(0)
+            });
+            free >= need_bps
+        });
+        let mut unconstrained_done = false;
+        let mut out = Vec::with_capacity(candidates.len());
+        for site in candidates {
+            let candidate = self.judge(
+                site,
+                demand,
+                processing,
+                &sla,
+                &mut unconstrained_done,
+                ingress,
+            );
+            out.push(candidate);
+        }
+        let chosen = choose(&mut out, request.objective);
+        Ok(Decision {
+            chosen,
+            candidates: out,
+        })
+    }
+
+    fn resolve(
+        &self,
+        request: &Request,
+    ) -> Result<(Flops, Nanos, Vec<SiteId>, SlaBounds), RequestError> {
+        match &request.demand {
+            Demand::Service(id) => {
+                let svc = self
+                    .services
+                    .get(id.index())
+                    .ok_or(RequestError::UnknownService(id.0))?;
+                let r = &request.sla;
+                let s = &svc.sla;
+                let sla = SlaBounds {
+                    max_latency: r.max_latency.or(s.max_latency),
+                    min_bandwidth: if r.min_bandwidth.0 > 0 {
+                        r.min_bandwidth
+                    } else {
+                        s.min_bandwidth
+                    },
+                    max_loss: r.max_loss.or(s.max_loss),
+                    priority: r.priority.max(s.priority),
+                    slice: r.slice.or(s.slice),
+                };
+                Ok((svc.demand, svc.processing, svc.sites.clone(), sla))
+            }
+            Demand::Raw { demand, processing } => {
+                let all = (0..self.sites.router.len())
+                    .filter_map(|i| u32::try_from(i).ok().map(SiteId))
+                    .collect();
+                Ok((*demand, *processing, all, request.sla.clone()))
+            }
+        }
+    }
+
+    fn judge(
+        &mut self,
+        site: SiteId,
+        demand: Flops,
+        processing: Nanos,
+        sla: &SlaBounds,
+        unconstrained_done: &mut bool,
+        ingress: u32,
+    ) -> Candidate {
+        let i = site.index();
+        let mut c = Candidate {
+            site,
+            rejected: None,
+            latency: None,
+            cost: None,
+            carbon_g: None,
+            score: None,
+            path: None,
+            path_stats: None,
+        };
+        let capacity = self.sites.capacity[i];
+        let used = self.sites.used[i];
+        let reject = |mut c: Candidate, r: Reason| {
+            c.rejected = Some(r);
+            c
+        };
+        if !self.sites.up[i] {
+            return reject(c, Reason::SiteDown);
+        }
+        if capacity.precision != demand.precision {
+            return reject(
+                c,
+                Reason::OtherPrecision {
+                    demand: demand.precision,
+                    site: capacity.precision,
+                },
+            );
+        }
+        let free = capacity.per_second.saturating_sub(used);
+        if free < demand.per_second {
+            return reject(
+                c,
+                Reason::NoCapacity {
+                    needed: demand,
+                    free: Flops {
+                        precision: capacity.precision,
+                        per_second: free,
+                    },
+                },
+            );
+        }
+        let rho = used as f64 / capacity.per_second as f64;
+        let Some(wait_ns) = mean_wait_ns(capacity.per_second, demand.per_second, processing.0, rho)
+        else {
+            return reject(c, Reason::Saturated { utilisation: rho });
+        };
+        let node = self.sites.router[i];
+        let Some(path) = self.search.path_to(&self.graph, node) else {
+            if !*unconstrained_done {
+                let g = &self.graph;
+                self.unconstrained
+                    .run(g, ingress, None, Metric::Latency, |_| true);
+                *unconstrained_done = true;
+            }
+            let reason = match self.unconstrained.path_to(&self.graph, node) {
+                Some(p) => Reason::NoBandwidth {
+                    needed: sla.min_bandwidth,
+                    best_bottleneck: Bandwidth(p.stats(&self.graph).bottleneck_bps),
+                },
+                None => Reason::Unreachable,
+            };
+            return reject(c, reason);
+        };
+        let stats = path.stats(&self.graph);
+        let latency = LatencyBreakdown {
+            network_rtt: 2 * stats.latency_us,
+            processing: Nanos(processing.0).as_micros_rounded(),
+            queueing: Nanos(wait_ns).as_micros_rounded(),
+            total: 0,
+        };
+        let latency = LatencyBreakdown {
+            total: latency.network_rtt + latency.processing + latency.queueing,
+            ..latency
+        };
+        c.latency = Some(latency);
+        c.path_stats = Some(stats);
+        c.path = Some(path);
+        if let Some(budget) = sla.max_latency {
+            let budget_us = budget.as_micros_rounded();
+            if latency.total > budget_us {
+                return reject(
+                    c,
+                    Reason::OverLatencyBudget {
+                        latency,
+                        budget_us,
+                        over_by_us: latency.total - budget_us,
+                    },
+                );
+            }
+        }
+        if let Some(bound) = sla.max_loss
+            && stats.loss > bound.as_fraction()
+        {
+            return reject(
+                c,
+                Reason::LossTooHigh {
+                    loss: stats.loss,
+                    bound: bound.as_fraction(),
+                },
+            );
+        }
+        let compute_hours = demand.per_second as f64 / 1e12 * processing.0 as f64 / 3.6e12;
+        c.cost = self.sites.price[i].map(|p| p as f64 / 1e6 * compute_hours);
+        c.carbon_g = self.sites.carbon[i].map(|mg| {
+            compute_hours * IT_KWH_PER_COMPUTE_HOUR * self.sites.pue[i] * mg as f64 / 1_000.0
+        });
+        c
+    }
+}
+
+/// Scores the eligible candidates and returns the index of the best.
+fn choose(candidates: &mut [Candidate], objective: Objective) -> Option<usize> {
+    let eligible: Vec<usize> = (0..candidates.len())
+        .filter(|&i| candidates[i].rejected.is_none())
+        .collect();
+    let latency = |c: &Candidate| c.latency.map_or(f64::INFINITY, |l| l.total as f64);
+    // An unknown price or carbon figure ranks last on that term rather than first.
+    let cost = |c: &Candidate| c.cost.unwrap_or(f64::INFINITY);
+    let carbon = |c: &Candidate| c.carbon_g.unwrap_or(f64::INFINITY);
+    for &i in &eligible {
+        let c = &candidates[i];
+        let score = match objective {
+            Objective::Latency => latency(c),
+            Objective::Cost => cost(c),
+            Objective::Carbon => carbon(c),
+            Objective::Balanced {
+                latency: wl,
+                cost: wc,
+                carbon: wg,
+            } => {
+                let scaled = |f: &dyn Fn(&Candidate) -> f64| {
+                    let values = eligible
+                        .iter()
+                        .map(|&j| f(&candidates[j]))
+                        .filter(|v| v.is_finite());
+                    let (lo, hi) = values
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                            (lo.min(v), hi.max(v))
+                        });
+                    let v = f(c);
+                    if !v.is_finite() {
+                        1.0
+                    } else if hi > lo {
+                        (v - lo) / (hi - lo)
+                    } else {
+                        0.0
+                    }
+                };
+                wl * scaled(&latency) + wc * scaled(&cost) + wg * scaled(&carbon)
+            }
+        };
+        candidates[i].score = Some(score);
+    }
+    eligible.into_iter().min_by(|&a, &b| {
+        let (ca, cb) = (&candidates[a], &candidates[b]);
+        let key = |c: &Candidate| (c.score.unwrap_or(f64::INFINITY), latency(c));
+        let (ka, kb) = (key(ca), key(cb));
+        ka.0.total_cmp(&kb.0)
+            .then(ka.1.total_cmp(&kb.1))
+            .then(ca.site.cmp(&cb.site))
+    })
+}

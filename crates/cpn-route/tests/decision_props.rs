@@ -1,0 +1,193 @@
+//! The joint decision against brute force on random small networks: with the latency
+//! objective, the chosen site's end-to-end latency equals the least over every (site, simple
+//! path) pair that meets the SLA, the chosen pair meets it, and "no feasible site" is said
+//! exactly when brute force finds none.
+
+use cpn_model::{NoImports, RouterId, Scenario, SiteId};
+use cpn_route::{Demand, Engine, Objective, Request, SlaBounds, queueing};
+use cpn_units::{Bandwidth, Flops, Nanos};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+struct Case {
+    routers: usize,
+    /// (a, b, latency µs, capacity Mbps, up)
+    links: Vec<(usize, usize, u32, u64, bool)>,
+    /// (router, compute TFLOPS, used TFLOPS)
+    sites: Vec<(usize, u64, u64)>,
+    ingress: usize,
+    demand_tflops: u64,
+    processing_us: u64,
+    max_latency_us: Option<u64>,
+    min_bandwidth_mbps: u64,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (2usize..7).prop_flat_map(|n| {
+        (
+            Just(n),
+            proptest::collection::vec(
+                (
+                    0..n,
+                    0..n,
+                    1u32..5_000,
+                    prop_oneof![Just(100u64), Just(1_000), Just(10_000)],
+                    proptest::bool::weighted(0.85),
+                ),
+                1..12,
+            ),
+            proptest::collection::vec((0..n, 1u64..40, 0u64..40), 1..5),
+            0..n,
+            1u64..8,
+            0u64..5_000,
+            proptest::option::of(1_000u64..30_000),
+            prop_oneof![Just(0u64), Just(500), Just(5_000)],
+        )
+            .prop_map(
+                |(
+                    routers,
+                    links,
+                    sites,
+                    ingress,
+                    demand_tflops,
+                    processing_us,
+                    max_latency_us,
+                    min_bandwidth_mbps,
+                )| Case {
+                    routers,
+                    links: links.into_iter().filter(|l| l.0 != l.1).collect(),
+                    sites,
+                    ingress,
+                    demand_tflops,
+                    processing_us,
+                    max_latency_us,
+                    min_bandwidth_mbps,
+                },
+            )
+    })
+}
+
+fn scenario(c: &Case) -> Scenario {
+    let mut t = String::new();
+    for r in 0..c.routers {
+        t += &format!("[[router]]\nid = \"r{r}\"\n");
+    }
+    for &(a, b, lat, mbps, up) in &c.links {
+        t += &format!(
+            "[[link]]\na = \"r{a}\"\nb = \"r{b}\"\nbandwidth = \"{mbps} Mbps\"\nlatency = \"{lat} us\"\nup = {up}\n"
+        );
+    }
+    for (i, &(r, tflops, _)) in c.sites.iter().enumerate() {
+        t += &format!(
+            "[[site]]\nid = \"s{i}\"\nrouter = \"r{r}\"\ntier = \"edge\"\ncompute = \"{tflops} TFLOPS\"\n"
+        );
+    }
+    Scenario::parse("random", &t, &mut NoImports).expect("generated scenario is valid")
+}
+
+/// Every simple path's latency from `from` to `to` over links that are up with `need` Mbps.
+fn best_latency(c: &Case, from: usize, to: usize) -> Option<u64> {
+    fn walk(
+        c: &Case,
+        at: usize,
+        to: usize,
+        seen: &mut Vec<bool>,
+        sum: u64,
+        best: &mut Option<u64>,
+    ) {
+        if at == to {
+            *best = Some(best.map_or(sum, |b: u64| b.min(sum)));
+            return;
+        }
+        for &(a, b, lat, mbps, up) in &c.links {
+            if !up || mbps < c.min_bandwidth_mbps {
+                continue;
+            }
+            let next = if a == at {
+                b
+            } else if b == at {
+                a
+            } else {
+                continue;
+            };
+            if seen[next] {
+                continue;
+            }
+            seen[next] = true;
+            walk(c, next, to, seen, sum + u64::from(lat), best);
+            seen[next] = false;
+        }
+    }
+    let mut seen = vec![false; c.routers];
+    seen[from] = true;
+    let mut best = None;
+    walk(c, from, to, &mut seen, 0, &mut best);
+    best
+}
+
+fn brute_force(c: &Case) -> Option<u64> {
+    let demand = u128::from(c.demand_tflops) * 1_000_000_000_000;
+    let mut best: Option<u64> = None;
+    for &(router, tflops, used) in &c.sites {
+        let capacity = u128::from(tflops) * 1_000_000_000_000;
+        let used = u128::from(used.min(tflops)) * 1_000_000_000_000;
+        if capacity - used < demand {
+            continue;
+        }
+        let rho = used as f64 / capacity as f64;
+        let Some(wait) = queueing::mean_wait_ns(capacity, demand, c.processing_us * 1_000, rho)
+        else {
+            continue;
+        };
+        let Some(one_way) = best_latency(c, c.ingress, router) else {
+            continue;
+        };
+        let total = 2 * one_way + c.processing_us + Nanos(wait).as_micros_rounded();
+        if c.max_latency_us.is_some_and(|m| total > m) {
+            continue;
+        }
+        best = Some(best.map_or(total, |b| b.min(total)));
+    }
+    best
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn decision_equals_brute_force(c in case()) {
+        let scenario = scenario(&c);
+        let mut engine = Engine::new(&scenario);
+        for (i, &(_, tflops, used)) in c.sites.iter().enumerate() {
+            engine.set_site_used(SiteId(i as u32), u128::from(used.min(tflops)) * 1_000_000_000_000);
+        }
+        let request = Request {
+            ingress: RouterId(c.ingress as u32),
+            demand: Demand::Raw { demand: Flops::fp64(u128::from(c.demand_tflops) * 1_000_000_000_000), processing: Nanos::from_micros(c.processing_us) },
+            sla: SlaBounds {
+                max_latency: c.max_latency_us.map(Nanos::from_micros),
+                min_bandwidth: Bandwidth::from_mbps(c.min_bandwidth_mbps),
+                ..SlaBounds::default()
+            },
+            objective: Objective::Latency,
+        };
+        let decision = engine.decide(&request).expect("valid");
+        let expected = brute_force(&c);
+        let chosen = decision.choice();
+        prop_assert_eq!(chosen.and_then(|x| x.latency).map(|l| l.total), expected);
+        if let Some(x) = chosen {
+            let path = x.path.as_ref().expect("a chosen site has a path");
+            prop_assert!(path.is_loopless());
+            prop_assert_eq!(path.source() as usize, c.ingress);
+            prop_assert_eq!(path.target(), scenario.sites[x.site.index()].router.0);
+            for link in path.links(engine.graph()) {
+                prop_assert!(engine.graph().is_up(link));
+                prop_assert!(engine.graph().available(link).0 >= c.min_bandwidth_mbps * 1_000_000);
+            }
+        }
+        // Every rejected candidate has a reason; every other one a latency.
+        for cand in &decision.candidates {
+            prop_assert!(cand.rejected.is_some() || cand.latency.is_some());
+        }
+    }
+}
