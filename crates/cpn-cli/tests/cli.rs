@@ -184,3 +184,64 @@ fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+#[test]
+fn route_prints_site_path_and_latency_breakdown() {
+    let o = cpn(&[
+        "route",
+        "--scenario",
+        "national",
+        "--from",
+        "beijing",
+        "--service",
+        "llm-inference",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert!(json["site"].is_string(), "{json}");
+    assert_eq!(json["path"][0], "beijing");
+    for key in ["network_rtt", "processing", "queueing", "total"] {
+        assert!(json["latency_us"][key].is_u64(), "{key}: {json}");
+    }
+    let l = &json["latency_us"];
+    assert_eq!(
+        l["total"].as_u64(),
+        Some(
+            l["network_rtt"].as_u64().unwrap_or(0)
+                + l["processing"].as_u64().unwrap_or(0)
+                + l["queueing"].as_u64().unwrap_or(0)
+        )
+    );
+    assert!(json["candidates"].as_array().is_some_and(|c| !c.is_empty()));
+}
+
+#[test]
+fn route_with_no_feasible_site_exits_3_with_reasons() {
+    let o = cpn(&[
+        "route",
+        "--from",
+        "beijing",
+        "--demand",
+        "20 TFLOPS",
+        "--processing",
+        "1ms",
+        "--max-latency",
+        "500us",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("no feasible site") && out.contains("over latency budget by"),
+        "{out}"
+    );
+    let o = cpn(&["route", "--from", "atlantis", "--service", "llm-inference"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no router `atlantis`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cpn(&["route", "--from", "beijing", "--demand", "20 furlongs"]);
+    assert_eq!(o.status.code(), Some(2));
+}
