@@ -180,6 +180,7 @@ pub struct Candidate {
     pub carbon_g: Option<f64>,
     /// The objective's value, lower is better; for eligible sites only.
     pub score: Option<f64>,
+    /// The path, for the chosen site (and for every site judged against a loss bound).
     #[serde(skip)]
     pub path: Option<Path>,
     pub path_stats: Option<PathStats>,
@@ -358,10 +359,23 @@ impl Engine {
             out.push(candidate);
         }
         let chosen = choose(&mut out, request.objective);
+        if let Some(c) = chosen.map(|i| &mut out[i])
+            && c.path.is_none()
+        {
+            c.path = self.path_to_site(c.site);
+            c.path_stats = c.path.as_ref().map(|p| p.stats(&self.graph));
+        }
         Ok(Decision {
             chosen,
             candidates: out,
         })
+    }
+
+    /// The path the last decision found to a site's router (the constrained search of that
+    /// decision), for callers that need the path of a site other than the chosen one.
+    pub fn path_to_site(&self, site: SiteId) -> Option<Path> {
+        let node = *self.sites.router.get(site.index())?;
+        self.search.path_to(&self.graph, node)
     }
 
     fn resolve(
@@ -455,7 +469,7 @@ impl Engine {
             return reject(c, Reason::Saturated { utilisation: rho });
         };
         let node = self.sites.router[i];
-        let Some(path) = self.search.path_to(&self.graph, node) else {
+        let Some(one_way_us) = self.search.distance(node) else {
             if !*unconstrained_done {
                 let g = &self.graph;
                 self.unconstrained
@@ -471,9 +485,8 @@ impl Engine {
             };
             return reject(c, reason);
         };
-        let stats = path.stats(&self.graph);
         let latency = LatencyBreakdown {
-            network_rtt: 2 * stats.latency_us,
+            network_rtt: 2 * one_way_us,
             processing: Nanos(processing.0).as_micros_rounded(),
             queueing: Nanos(wait_ns).as_micros_rounded(),
             total: 0,
@@ -483,8 +496,6 @@ impl Engine {
             ..latency
         };
         c.latency = Some(latency);
-        c.path_stats = Some(stats);
-        c.path = Some(path);
         if let Some(budget) = sla.max_latency {
             let budget_us = budget.as_micros_rounded();
             if latency.total > budget_us {
@@ -498,16 +509,25 @@ impl Engine {
                 );
             }
         }
-        if let Some(bound) = sla.max_loss
-            && stats.loss > bound.as_fraction()
-        {
-            return reject(
-                c,
-                Reason::LossTooHigh {
-                    loss: stats.loss,
-                    bound: bound.as_fraction(),
-                },
-            );
+        // Paths are built only where they are needed: for a loss bound here, and for the
+        // chosen site once the decision is made, so that judging thousands of candidates
+        // allocates nothing.
+        if let Some(bound) = sla.max_loss {
+            let path = self.search.path_to(&self.graph, node);
+            let stats = path.as_ref().map(|p| p.stats(&self.graph));
+            c.path = path;
+            c.path_stats = stats;
+            if let Some(stats) = stats
+                && stats.loss > bound.as_fraction()
+            {
+                return reject(
+                    c,
+                    Reason::LossTooHigh {
+                        loss: stats.loss,
+                        bound: bound.as_fraction(),
+                    },
+                );
+            }
         }
         let compute_hours = demand.per_second as f64 / 1e12 * processing.0 as f64 / 3.6e12;
         c.cost = self.sites.price[i].map(|p| p as f64 / 1e6 * compute_hours);

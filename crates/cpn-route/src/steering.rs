@@ -144,7 +144,7 @@ impl SteeringTable {
             let next = match kept {
                 Some(c) => Entry {
                     site: Some(c.site),
-                    path: c.path.clone(),
+                    path: c.path.clone().or_else(|| engine.path_to_site(c.site)),
                     score: c.score.unwrap_or(f64::INFINITY),
                 },
                 None => best,
@@ -307,7 +307,8 @@ impl Flows {
             .and_then(|d| d.candidates.into_iter().find(|c| c.site == site))
             .filter(|c| c.rejected.is_none());
         if let Some(c) = still_ok {
-            if let (Some(path), Some(state)) = (c.path, self.flows.get_mut(&flow)) {
+            let path = c.path.or_else(|| engine.path_to_site(site));
+            if let (Some(path), Some(state)) = (path, self.flows.get_mut(&flow)) {
                 state.path = path;
             }
             return Steered::Kept(site);
