@@ -13,6 +13,7 @@ mod money;
 mod national;
 mod network;
 mod scenario;
+pub mod synthetic;
 
 pub use geo::{DEFAULT_ROUTE_FACTOR, FIBRE_NS_PER_KM, GeoPoint, fibre_latency};
 pub use id::{LinkId, RouterId, ServiceId, SiteId, SlaId, SliceId, TenantId};
