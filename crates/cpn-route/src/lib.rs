@@ -9,6 +9,7 @@
 
 mod graph;
 mod path;
+pub mod srv6;
 mod sssp;
 
 pub use graph::{ArcId, ArcSpec, Graph, GraphError, Metric, UNUSABLE};
