@@ -12,6 +12,7 @@ mod graph;
 mod path;
 pub mod queueing;
 mod report;
+pub mod srv6;
 mod sssp;
 mod steering;
 
