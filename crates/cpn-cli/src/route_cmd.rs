@@ -3,7 +3,8 @@
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use cpn_model::Scenario;
-use cpn_route::{Demand, Engine, Objective, Report, Request, SlaBounds};
+use cpn_route::srv6::{Ipv6Prefix, Mode, RAW_DEMAND_PREFIX, service_prefix};
+use cpn_route::{Demand, Engine, Objective, Report, Request, SlaBounds, steering};
 use cpn_units::{Bandwidth, Flops, Nanos, Ratio};
 
 use crate::scenario_cmd::load;
@@ -43,6 +44,19 @@ pub(crate) struct RouteArgs {
     /// Print the decision as JSON.
     #[arg(long)]
     json: bool,
+    /// Steer with one End.X SID per hop instead of the shortest loose segment list.
+    #[arg(long)]
+    strict: bool,
+    /// The most SIDs the headend can push (maximum SID depth).
+    #[arg(long, default_value_t = 8)]
+    max_sid_depth: usize,
+    /// The destination prefix the headend steers (default: the service's anycast prefix,
+    /// fcbb:cc00:<service>::/48; for a raw demand fcbb:cc00:ffff::/48).
+    #[arg(long)]
+    dest: Option<String>,
+    /// The headend's uplink device in the printed `ip -6 route` command.
+    #[arg(long, default_value = "cpn0")]
+    dev: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -72,7 +86,37 @@ pub(crate) fn run(args: RouteArgs) -> Outcome {
     let objective = request.objective;
     let mut engine = Engine::new(&scenario);
     let decision = engine.decide(&request).map_err(Failure::bad)?;
-    let report = Report::new(&decision, objective, &scenario, engine.graph());
+    let dest = match (&args.dest, &request.demand) {
+        (Some(text), _) => text
+            .parse::<Ipv6Prefix>()
+            .map_err(|e| Failure::bad(format!("--dest: {e}")))?,
+        (None, Demand::Service(id)) => {
+            service_prefix(*id).map_err(|e| Failure::Internal(e.into()))?
+        }
+        (None, Demand::Raw { .. }) => RAW_DEMAND_PREFIX,
+    };
+    let mode = if args.strict {
+        Mode::Strict
+    } else {
+        Mode::Loose
+    };
+    let segments = steering(
+        &decision,
+        &scenario,
+        engine.graph(),
+        dest,
+        mode,
+        args.max_sid_depth,
+        &args.dev,
+    )
+    .map_err(|e| Failure::bad(format!("cannot steer the chosen path: {e}")))?;
+    let report = Report::new(
+        &decision,
+        objective,
+        &scenario,
+        engine.graph(),
+        segments.as_ref().map(|(l, c)| (l, c.clone())),
+    );
     if args.json {
         let text = serde_json::to_string_pretty(&report)
             .context("writing JSON")
@@ -153,6 +197,10 @@ fn print_report(r: &Report, explain: bool) {
             }
             if let Some(carbon) = r.carbon_g {
                 println!("carbon   {carbon:.3} g CO2 per request");
+            }
+            println!("sids     {}", r.sids.join(", "));
+            if let Some(command) = &r.headend_command {
+                println!("headend  {command}");
             }
         }
         _ => println!("no feasible site"),

@@ -22,7 +22,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let (routers, sites, lookups, fresh) = if full { (2_000, 10_000, 1_000_000, 20_000) } else { (100, 300, 1_000, 100) };
+    let (routers, sites, lookups, fresh) = if full {
+        (2_000, 10_000, 1_000_000, 20_000)
+    } else {
+        (100, 300, 1_000, 100)
+    };
     let base = cpn_model::built_in("national").unwrap().unwrap();
     let t = Instant::now();
     let scenario = scaled(&base, routers, sites, 1).unwrap();
@@ -33,7 +37,11 @@ fn main() {
         scenario.links.len(),
         scenario.sites.len(),
         scenario.services.len(),
-        scenario.services.iter().map(|s| s.sites.len()).sum::<usize>(),
+        scenario
+            .services
+            .iter()
+            .map(|s| s.sites.len())
+            .sum::<usize>(),
         t.elapsed().as_secs_f64() * 1e3
     );
     let mut engine = Engine::new(&scenario);
@@ -42,11 +50,21 @@ fn main() {
 
     let t = Instant::now();
     let table = SteeringTable::build(&mut engine, services, objective, Hysteresis::default());
-    println!("steering tables: {} entries built in {:.0} ms", routers * services, t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "steering tables: {} entries built in {:.0} ms",
+        routers * services,
+        t.elapsed().as_secs_f64() * 1e3
+    );
 
     let mut rng = SplitMix64(42);
-    let queries: Vec<(RouterId, ServiceId)> =
-        (0..lookups).map(|_| (RouterId(rng.below(routers as u64) as u32), ServiceId(rng.below(services as u64) as u32))).collect();
+    let queries: Vec<(RouterId, ServiceId)> = (0..lookups)
+        .map(|_| {
+            (
+                RouterId(rng.below(routers as u64) as u32),
+                ServiceId(rng.below(services as u64) as u32),
+            )
+        })
+        .collect();
     let t = Instant::now();
     let mut found = 0u64;
     for &(r, s) in &queries {
@@ -78,7 +96,14 @@ fn main() {
         .map(|i| Request {
             ingress: RouterId(rng.below(routers as u64) as u32),
             demand: Demand::Service(ServiceId(rng.below(services as u64) as u32)),
-            sla: SlaBounds { min_bandwidth: if i % 2 == 0 { Bandwidth::ZERO } else { Bandwidth::from_gbps(50) }, ..SlaBounds::default() },
+            sla: SlaBounds {
+                min_bandwidth: if i % 2 == 0 {
+                    Bandwidth::ZERO
+                } else {
+                    Bandwidth::from_gbps(50)
+                },
+                ..SlaBounds::default()
+            },
             objective,
         })
         .collect();
@@ -108,9 +133,14 @@ fn main() {
         let t = Instant::now();
         for r in &requests {
             let need = r.sla.min_bandwidth.0;
-            sp.run(g, r.ingress.0, None, cpn_route::Metric::Latency, |a| g.available(g.link(a)).0 >= need);
+            sp.run(g, r.ingress.0, None, cpn_route::Metric::Latency, |a| {
+                g.available(g.link(a)).0 >= need
+            });
         }
-        println!("PROBE dijkstra alone: {:.1} µs", t.elapsed().as_secs_f64() * 1e6 / fresh as f64);
+        println!(
+            "PROBE dijkstra alone: {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / fresh as f64
+        );
     }
     if !full {
         println!("smoke run: peers skipped (run `cargo bench -p cpn-route --bench decide`)");
@@ -121,7 +151,13 @@ fn main() {
 
 /// Exports the network, sites, services and requests, runs the scipy/numpy peer on them and
 /// prints its rate and how many of its choices agree with ours.
-fn peer(scenario: &cpn_model::Scenario, engine: &Engine, requests: &[Request], chosen: &[i64], cpn_rate: f64) {
+fn peer(
+    scenario: &cpn_model::Scenario,
+    engine: &Engine,
+    requests: &[Request],
+    chosen: &[i64],
+    cpn_rate: f64,
+) {
     let dir = std::env::temp_dir().join(format!("cpn-decide-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let g = engine.graph();
@@ -129,7 +165,13 @@ fn peer(scenario: &cpn_model::Scenario, engine: &Engine, requests: &[Request], c
     for v in 0..g.node_count() as u32 {
         for a in g.arcs_from(v) {
             let link = g.link(a);
-            let _ = writeln!(arcs, "{v},{},{},{}", g.head(a), g.latency_us(link), g.available(link).0);
+            let _ = writeln!(
+                arcs,
+                "{v},{},{},{}",
+                g.head(a),
+                g.latency_us(link),
+                g.available(link).0
+            );
         }
     }
     let mut sites = String::from("site,router\n");
@@ -138,30 +180,64 @@ fn peer(scenario: &cpn_model::Scenario, engine: &Engine, requests: &[Request], c
     }
     let mut services = String::from("service,processing_us,max_latency_us,sites\n");
     for s in &scenario.services {
-        let budget = s.sla.and_then(|id| scenario.slas[id.index()].max_latency).map_or(-1, |l| l.as_micros_rounded() as i64);
+        let budget = s
+            .sla
+            .and_then(|id| scenario.slas[id.index()].max_latency)
+            .map_or(-1, |l| l.as_micros_rounded() as i64);
         let ids: Vec<String> = s.sites.iter().map(|x| x.0.to_string()).collect();
-        let _ = writeln!(services, "{},{},{},{}", s.id.0, s.processing.as_micros_rounded(), budget, ids.join(" "));
+        let _ = writeln!(
+            services,
+            "{},{},{},{}",
+            s.id.0,
+            s.processing.as_micros_rounded(),
+            budget,
+            ids.join(" ")
+        );
     }
     let mut reqs = String::from("ingress,service,min_bandwidth_bps,cpn_site\n");
     for (r, c) in requests.iter().zip(chosen) {
-        let Demand::Service(s) = r.demand else { continue };
-        let _ = writeln!(reqs, "{},{},{},{c}", r.ingress.0, s.0, r.sla.min_bandwidth.0);
+        let Demand::Service(s) = r.demand else {
+            continue;
+        };
+        let _ = writeln!(
+            reqs,
+            "{},{},{},{c}",
+            r.ingress.0, s.0, r.sla.min_bandwidth.0
+        );
     }
-    for (name, text) in [("arcs.csv", arcs), ("sites.csv", sites), ("services.csv", services), ("requests.csv", reqs)] {
+    for (name, text) in [
+        ("arcs.csv", arcs),
+        ("sites.csv", sites),
+        ("services.csv", services),
+        ("requests.csv", reqs),
+    ] {
         std::fs::write(dir.join(name), text).unwrap();
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/decide_peers.py");
-    let out = std::process::Command::new("python3").arg(script).arg(&dir).output();
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&dir)
+        .output();
     let _ = std::fs::remove_dir_all(&dir);
     match out {
         Ok(o) if o.status.success() => {
             let text = String::from_utf8_lossy(&o.stdout);
             print!("{text}");
-            if let Some(rate) = text.lines().find_map(|l| l.strip_prefix("peer_rate ")).and_then(|v| v.trim().parse::<f64>().ok()) {
+            if let Some(rate) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("peer_rate "))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+            {
                 println!("ratio cpn / scipy+numpy: {:.1}x", cpn_rate / rate);
             }
         }
-        Ok(o) => println!("PEER SKIPPED: {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("failed")),
+        Ok(o) => println!(
+            "PEER SKIPPED: {}",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
+        ),
         Err(e) => println!("PEER SKIPPED: cannot run python3: {e}"),
     }
 }

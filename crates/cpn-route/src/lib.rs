@@ -22,6 +22,6 @@ pub use decision::{
 };
 pub use graph::{ArcId, ArcSpec, Graph, GraphError, Metric, UNUSABLE};
 pub use path::{Path, PathStats};
-pub use report::{CandidateReport, Report};
+pub use report::{CandidateReport, Report, steering};
 pub use sssp::ShortestPaths;
 pub use steering::{Entry, FlowState, Flows, Hysteresis, Steered, SteeringTable};

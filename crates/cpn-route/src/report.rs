@@ -6,6 +6,9 @@ use serde::Serialize;
 
 use crate::decision::{Candidate, Decision, LatencyBreakdown, Objective, Reason};
 use crate::graph::Graph;
+use crate::srv6::{
+    Ipv6Prefix, Mode, Segment, SegmentList, SidPlan, Srv6Error, compile, linux_route_command,
+};
 
 /// The chosen site and path, and every candidate's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,6 +29,13 @@ pub struct Report {
     pub cost: Option<f64>,
     pub carbon_g: Option<f64>,
     pub score: Option<f64>,
+    /// The SRv6 segment list that forces the path (first segment first), ending with the
+    /// site's End.DT6; empty when no site is feasible.
+    pub sids: Vec<String>,
+    /// What each SID does, in the same order.
+    pub segments: Vec<Segment>,
+    /// The `ip -6 route` command that installs the steering on the ingress router.
+    pub headend_command: Option<String>,
     pub candidates: Vec<CandidateReport>,
 }
 
@@ -46,11 +56,13 @@ pub struct CandidateReport {
 }
 
 impl Report {
+    /// `steering` is the chosen path's segment list and the headend command, when compiled.
     pub fn new(
         decision: &Decision,
         objective: Objective,
         scenario: &Scenario,
         graph: &Graph,
+        steering: Option<(&SegmentList, String)>,
     ) -> Report {
         let chosen = decision.choice();
         let path = chosen.and_then(|c| c.path.as_ref());
@@ -86,6 +98,15 @@ impl Report {
             cost: chosen.and_then(|c| c.cost),
             carbon_g: chosen.and_then(|c| c.carbon_g),
             score: chosen.and_then(|c| c.score),
+            sids: steering
+                .as_ref()
+                .map(|(l, _)| l.sids().iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
+            segments: steering
+                .as_ref()
+                .map(|(l, _)| l.segments().to_vec())
+                .unwrap_or_default(),
+            headend_command: steering.map(|(_, c)| c),
             candidates: decision
                 .candidates
                 .iter()
@@ -115,4 +136,28 @@ fn candidate(c: &Candidate, chosen: bool, scenario: &Scenario) -> CandidateRepor
         carbon_g: c.carbon_g,
         score: c.score,
     }
+}
+
+/// The segment list that forces the chosen path of `decision` (ending at the chosen site's
+/// End.DT6) and the headend command that steers `dest` into it through device `dev`; `None`
+/// when no site was chosen.
+pub fn steering(
+    decision: &Decision,
+    scenario: &Scenario,
+    graph: &Graph,
+    dest: Ipv6Prefix,
+    mode: Mode,
+    max_sid_depth: usize,
+    dev: &str,
+) -> Result<Option<(SegmentList, String)>, Srv6Error> {
+    let Some((site, path)) = decision
+        .choice()
+        .and_then(|c| c.path.as_ref().map(|p| (c.site, p)))
+    else {
+        return Ok(None);
+    };
+    let plan = SidPlan::new(scenario, graph, SidPlan::DEFAULT_BLOCK)?;
+    let list = compile(graph, &plan, path, Some(site), mode, max_sid_depth)?;
+    let command = linux_route_command(dest, &list, dev)?;
+    Ok(Some((list, command)))
 }

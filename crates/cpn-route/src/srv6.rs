@@ -28,7 +28,7 @@ use std::net::Ipv6Addr;
 
 pub use compile::{Mode, Segment, SegmentList, compile, expand};
 pub use linux::{Nexthop, linux_local_sid_commands, linux_route_command};
-pub use plan::{Behavior, Ipv6Prefix, Sid, SidPlan};
+pub use plan::{Behavior, Ipv6Prefix, RAW_DEMAND_PREFIX, Sid, SidPlan, service_prefix};
 
 /// Why a SID plan could not be made, a path could not be compiled, a segment list could not
 /// be expanded or a command could not be written.
@@ -44,6 +44,8 @@ pub enum Srv6Error {
     PrefixSyntax { text: String },
     #[error("the sid plan numbers routers in 16 bits (at most 65536), the scenario has {routers}")]
     TooManyRouters { routers: usize },
+    #[error("service {0} has no anycast prefix: service prefixes number services in 16 bits")]
+    TooManyServices(u32),
     #[error(
         "router `{router}` has {adjacencies} adjacencies, the sid plan numbers them in 16 bits (at most 65536)"
     )]

@@ -97,7 +97,23 @@ fn run_case(file: &Path) -> String {
         request.demand = Demand::Raw { demand, processing };
     }
     let decision = engine.decide(&request).expect("valid request");
-    let report = Report::new(&decision, request.objective, &scenario, engine.graph());
+    let steering = cpn_route::steering(
+        &decision,
+        &scenario,
+        engine.graph(),
+        cpn_route::srv6::RAW_DEMAND_PREFIX,
+        cpn_route::srv6::Mode::Loose,
+        8,
+        "cpn0",
+    )
+    .expect("steerable");
+    let report = Report::new(
+        &decision,
+        request.objective,
+        &scenario,
+        engine.graph(),
+        steering.as_ref().map(|(l, c)| (l, c.clone())),
+    );
     serde_json::to_string_pretty(&report).expect("JSON") + "\n"
 }
 

@@ -165,6 +165,24 @@ pub struct SidPlan {
     sites: Vec<String>,
 }
 
+/// The anycast prefix of a CATS service id: `fcbb:cc00:<service>::/48`, one /48 per service
+/// out of `fcbb:cc00::/32`. Clients send to it; the headend steers it into a segment list that
+/// ends at the chosen site's End.DT6, where the site answers on the same prefix.
+/// The prefix steered for a raw demand, which has no service of its own: `fcbb:cc00:ffff::/48`.
+pub const RAW_DEMAND_PREFIX: Ipv6Prefix = Ipv6Prefix {
+    addr: Ipv6Addr::new(0xfcbb, 0xcc00, 0xffff, 0, 0, 0, 0, 0),
+    len: 48,
+};
+
+pub fn service_prefix(service: cpn_model::ServiceId) -> Result<Ipv6Prefix, Srv6Error> {
+    // 0xffff is the raw-demand prefix; services take the 65535 below it.
+    let index = u16::try_from(service.0)
+        .ok()
+        .filter(|&i| i < 0xffff)
+        .ok_or(Srv6Error::TooManyServices(service.0))?;
+    Ipv6Prefix::new(Ipv6Addr::new(0xfcbb, 0xcc00, index, 0, 0, 0, 0, 0), 48)
+}
+
 impl SidPlan {
     /// `fcbb:bb00::/32`: inside the unique local range `fc00::/7`, and the block the SRv6
     /// compression examples (RFC 9800) use, so addresses look familiar to operators.
