@@ -7,10 +7,19 @@
 //! A pure core: no I/O, no clock (time and load come in as values), no allocation per decision
 //! once its working memory is warm. The controller and the simulator both call it.
 
+mod constraints;
+mod disjoint;
 mod graph;
+mod mcp;
 mod path;
+mod search;
 mod sssp;
+mod yen;
 
+pub use constraints::{Constraints, CostedPath, QueryError};
+pub use disjoint::{DisjointPair, DisjointPaths};
 pub use graph::{ArcId, ArcSpec, Graph, GraphError, Metric, UNUSABLE};
+pub use mcp::{Cost, Exact, Larac, MultiConstraint, Solution};
 pub use path::{Path, PathStats};
 pub use sssp::ShortestPaths;
+pub use yen::{DEFAULT_SKIP_LIMIT, KShortest, KShortestPaths};
