@@ -6,35 +6,43 @@ Usage: yen_peers.py CSV SOURCE TARGET K ROUNDS
 CSV holds one directed arc per line, `from,to,weight` (no header), nodes numbered from 0.
 The graph is built once, before any timing; then each tool answers the same query, the K
 shortest loopless paths from SOURCE to TARGET by total weight, once untimed (the warm-up,
-whose paths are the ones reported) and ROUNDS timed times:
+whose paths are the ones reported) and then ROUNDS timed times, or fewer once the timed
+rounds of that tool have taken CPN_BENCH_PEER_BUDGET_S seconds (default 30; at least one
+timed round always runs), because one networkx query on this grid takes most of a minute:
 
 - networkx: `shortest_simple_paths` (Yen's algorithm with bidirectional Dijkstra), the first
   K paths of its generator;
 - igraph: `Graph.get_k_shortest_paths` (Yen's algorithm in C), when importable.
 
-Prints one JSON object on stdout: per tool its version, median/min/max seconds per query,
-and the total weight of each path it returned, so that the caller can check them against
-its own.
+Prints one JSON object on stdout: per tool its version, the rounds it ran, median/min/max
+seconds per query, and the total weight of each path it returned, so that the caller can
+check them against its own.
 """
 
 import csv
 import itertools
 import json
+import os
 import platform
 import statistics
 import sys
 import time
 
 
+BUDGET_S = float(os.environ.get("CPN_BENCH_PEER_BUDGET_S", "30"))
+
+
 def timed(query, rounds):
-    """Runs query once untimed (its result is reported), then `rounds` timed times."""
+    """Runs query once untimed (its result is reported), then up to `rounds` timed times,
+    stopping early once the timed rounds have used BUDGET_S seconds."""
     result = query()
     times = []
-    for _ in range(rounds):
+    while len(times) < rounds and (not times or sum(times) < BUDGET_S):
         start = time.perf_counter()
         query()
         times.append(time.perf_counter() - start)
     return result, {
+        "rounds": len(times),
         "median_s": statistics.median(times),
         "min_s": min(times),
         "max_s": max(times),

@@ -11,9 +11,11 @@
 //! temporary CSV file for the peers before any timing starts.
 //!
 //! Run with `cargo bench -p cpn-route --bench yen`; `CPN_BENCH_ROUNDS` (default 11) sets the
-//! number of timed queries per tool, each after one untimed warm-up. The peers' path weights
-//! are checked against ours (MISMATCH if not equal). Results go to BENCHMARKS.md. Under
-//! `cargo test --all-targets` it runs one round without the peers, as a smoke test.
+//! number of timed queries per tool, each after one untimed warm-up. A peer stops early once
+//! its timed rounds have taken `CPN_BENCH_PEER_BUDGET_S` seconds (default 30): one networkx
+//! query takes most of a minute here. The table gives each tool's rounds. The peers' path
+//! weights are checked against ours (MISMATCH if not equal). Results go to BENCHMARKS.md.
+//! Under `cargo test --all-targets` it runs one round without the peers, as a smoke test.
 
 #![allow(clippy::unwrap_used)]
 
@@ -74,8 +76,16 @@ fn main() {
         println!("note: the bound cuts paths here, so (a) and (b) return different paths");
     }
     let mut rows = vec![
-        Row::new(&format!("(a) cpn-route Yen, latency <= {bound} us"), a),
-        Row::new("(b) cpn-route Yen, no bound", b),
+        Row {
+            tool: format!("(a) cpn-route Yen, latency <= {bound} us"),
+            rounds,
+            stats: a,
+        },
+        Row {
+            tool: "(b) cpn-route Yen, no bound".to_owned(),
+            rounds,
+            stats: b,
+        },
     ];
     if smoke {
         println!("smoke run (no --bench argument): one round, peers not run");
@@ -178,16 +188,8 @@ fn measure(rounds: usize, mut run: impl FnMut()) -> Stats {
 #[derive(Debug)]
 struct Row {
     tool: String,
+    rounds: usize,
     stats: Stats,
-}
-
-impl Row {
-    fn new(tool: &str, stats: Stats) -> Row {
-        Row {
-            tool: tool.to_owned(),
-            stats,
-        }
-    }
 }
 
 /// Writes the arcs to a temporary CSV file, runs `bench/yen_peers.py` on it and returns its
@@ -275,6 +277,7 @@ fn peer_rows(report: &serde_json::Value, ours: &[u64]) -> Vec<Row> {
         let secs = |key: &str| Duration::from_secs_f64(peer[key].as_f64().unwrap_or(f64::NAN));
         rows.push(Row {
             tool: format!("{tool} {version} (Python {python})"),
+            rounds: peer["rounds"].as_u64().unwrap_or(0) as usize,
             stats: Stats {
                 median: secs("median_s"),
                 min: secs("min_s"),
@@ -289,13 +292,14 @@ fn print_table(rows: &[Row], a: Duration, b: Duration) {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!();
     println!(
-        "{:<46} {:>10} {:>19} {:>9} {:>9}",
-        "tool", "median ms", "min..max ms", "vs (a)", "vs (b)"
+        "{:<46} {:>6} {:>10} {:>19} {:>9} {:>9}",
+        "tool", "rounds", "median ms", "min..max ms", "vs (a)", "vs (b)"
     );
     for row in rows {
         println!(
-            "{:<46} {:>10.2} {:>19} {:>8.1}x {:>8.1}x",
+            "{:<46} {:>6} {:>10.2} {:>19} {:>8.1}x {:>8.1}x",
             row.tool,
+            row.rounds,
             ms(row.stats.median),
             format!("{:.2}..{:.2}", ms(row.stats.min), ms(row.stats.max)),
             row.stats.median.as_secs_f64() / a.as_secs_f64(),

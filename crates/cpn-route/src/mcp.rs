@@ -48,7 +48,9 @@ const LARAC_MAX_STEPS: u32 = 64;
 pub enum Cost<'a> {
     /// The arcs' weight under a metric.
     Metric(Metric),
-    /// A cost per arc, indexed by [`ArcId`] (as long as the graph has arcs).
+    /// A cost per arc, indexed by [`ArcId`] (as long as the graph has arcs). Arc ids follow
+    /// the CSR order, which groups arcs by tail ([`Graph::arcs_from`]), not the order in which
+    /// arcs or links were given.
     PerArc(&'a [u32]),
 }
 

@@ -23,9 +23,10 @@
 //!
 //! Paths that break a bound are not returned but are still expanded, since a path that does
 //! meet the bounds may branch from them; [`KShortestPaths::with_skip_limit`] caps how many are
-//! skipped. Ties in weight are broken by fewer hops, then by the node sequence, so the same
-//! query on the same graph returns the same paths. The working memory is reused across
-//! queries.
+//! skipped. Equal weights are ordered deterministically (among the candidates at hand, fewer
+//! hops first, then by node sequence; spur searches break ties by node), so the same query
+//! on the same graph returns the same paths. The search memory is reused across queries;
+//! the candidates themselves are allocated, a few per spur node.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, BinaryHeap};
