@@ -256,7 +256,6 @@ impl KShortestPaths {
                 root_cost += u64::from(g.weight(arc, metric));
                 root_latency += u64::from(g.weight(arc, Metric::Latency));
             }
-            let mut new = Vec::new();
             for i in path.deviation..path.arcs.len() {
                 let spur_node = path.nodes[i];
                 self.blocked_arcs.clear();
@@ -275,6 +274,7 @@ impl KShortestPaths {
                 if feasible.len() >= need
                     && let Some(last) = feasible.last()
                 {
+                    // `None` (the root alone is too heavy) is less than any `Some`, so it wins.
                     limit = limit.min(last.cost.checked_sub(root_cost));
                 }
                 let budget = latency_bound.checked_sub(root_latency);
@@ -289,17 +289,15 @@ impl KShortestPaths {
                         &self.blocked_arcs,
                     )
                 {
-                    new.push(candidate(g, metric, &path.arcs[..i], &spur, i));
+                    // In at once, so that later searches get the tighter limit.
+                    let found = candidate(g, metric, &path.arcs[..i], &spur, i);
+                    insert(&mut feasible, &mut infeasible, found, constraints, need);
                 }
                 // Later spur searches must not come back to this node.
                 self.blocked_node[spur_node as usize] = true;
                 let arc = path.arcs[i];
                 root_cost += u64::from(g.weight(arc, metric));
                 root_latency += u64::from(g.weight(arc, Metric::Latency));
-                // Candidates go in as they come so that later searches get the tighter limit.
-                for c in new.drain(..) {
-                    insert(&mut feasible, &mut infeasible, c, constraints, need);
-                }
             }
             for &v in &path.nodes {
                 self.blocked_node[v as usize] = false;
