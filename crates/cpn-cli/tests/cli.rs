@@ -213,11 +213,21 @@ fn route_prints_site_path_and_latency_breakdown() {
                 + l["queueing"].as_u64().unwrap_or(0)
         )
     );
-        assert!(json["candidates"].as_array().is_some_and(|c| !c.is_empty()));
+    assert!(json["candidates"].as_array().is_some_and(|c| !c.is_empty()));
     let sids = json["sids"].as_array().expect("sids");
     assert!(!sids.is_empty(), "{json}");
-    assert!(sids.iter().all(|s| s.as_str().is_some_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok())), "{json}");
-    assert!(json["headend_command"].as_str().is_some_and(|c| c.starts_with("ip -6 route add ")), "{json}");
+    assert!(
+        sids.iter().all(|s| s
+            .as_str()
+            .is_some_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok())),
+        "{json}"
+    );
+    assert!(
+        json["headend_command"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("ip -6 route add ")),
+        "{json}"
+    );
 }
 
 #[test]

@@ -7,21 +7,30 @@
 //! A pure core: no I/O, no clock (time and load come in as values), no allocation per decision
 //! once its working memory is warm. The controller and the simulator both call it.
 
+mod constraints;
 mod decision;
+mod disjoint;
 mod graph;
+mod mcp;
 mod path;
 pub mod queueing;
 mod report;
+mod search;
 pub mod srv6;
 mod sssp;
 mod steering;
+mod yen;
 
+pub use constraints::{Constraints, CostedPath, QueryError};
 pub use decision::{
     Candidate, Decision, Demand, Engine, IT_KWH_PER_COMPUTE_HOUR, LatencyBreakdown, Objective,
     Reason, Request, RequestError, SlaBounds,
 };
+pub use disjoint::{DisjointPair, DisjointPaths};
 pub use graph::{ArcId, ArcSpec, Graph, GraphError, Metric, UNUSABLE};
+pub use mcp::{Cost, Exact, Larac, MultiConstraint, Solution};
 pub use path::{Path, PathStats};
 pub use report::{CandidateReport, Report, steering};
 pub use sssp::ShortestPaths;
 pub use steering::{Entry, FlowState, Flows, Hysteresis, Steered, SteeringTable};
+pub use yen::{DEFAULT_SKIP_LIMIT, KShortest, KShortestPaths};
