@@ -15,7 +15,9 @@ use cpn_model::{Priority, Scenario, ServiceId, SiteId, SliceId};
 use cpn_units::{Bandwidth, Flops, Nanos, Precision, Ratio};
 use serde::Serialize;
 
-use crate::graph::{Graph, Metric};
+use crate::constraints::{Constraints, CostedPath};
+use crate::graph::{ArcId, Graph, Metric};
+use crate::mcp::{Cost, MultiConstraint, Solution};
 use crate::path::{Path, PathStats};
 use crate::queueing::mean_wait_ns;
 use crate::sssp::ShortestPaths;
@@ -243,6 +245,7 @@ pub struct Engine {
     slice_free: std::collections::HashMap<SliceId, Vec<u64>>,
     search: ShortestPaths,
     unconstrained: ShortestPaths,
+    mcp: MultiConstraint,
 }
 
 impl Engine {
@@ -286,6 +289,7 @@ impl Engine {
             slice_free: Default::default(),
             search: ShortestPaths::new(),
             unconstrained: ShortestPaths::new(),
+            mcp: MultiConstraint::new(),
         }
     }
 
@@ -339,11 +343,7 @@ impl Engine {
         // One constrained search serves every candidate: the bandwidth pruning is the same for
         // all of them, and latency is what the path part of the SLA bounds.
         self.search.run(g, ingress, None, Metric::Latency, |arc| {
-            let link = g.link(arc);
-            let free = slice_free.map_or(g.available(link).0, |f| {
-                f.get(link.index()).copied().unwrap_or(0)
-            });
-            free >= need_bps
+            bandwidth_ok(g, slice_free, need_bps, arc)
         });
         let mut unconstrained_done = false;
         let mut out = Vec::with_capacity(candidates.len());
@@ -376,6 +376,40 @@ impl Engine {
     pub fn path_to_site(&self, site: SiteId) -> Option<Path> {
         let node = *self.sites.router.get(site.index())?;
         self.search.path_to(&self.graph, node)
+    }
+
+    /// The least-latency path from `ingress` to `node` with loss at most `max_loss` and
+    /// one-way latency at most `max_latency_us`, over links with the SLA's bandwidth free.
+    fn loss_bounded_path(
+        &mut self,
+        ingress: u32,
+        node: u32,
+        sla: &SlaBounds,
+        max_latency_us: Option<u64>,
+        max_loss: f64,
+    ) -> Option<CostedPath> {
+        let g = &self.graph;
+        let need = sla.min_bandwidth.0;
+        let slice_free = sla.slice.and_then(|s| self.slice_free.get(&s));
+        let filter = |arc: ArcId| bandwidth_ok(g, slice_free, need, arc);
+        let constraints = Constraints {
+            min_bandwidth_bps: 0,
+            max_latency_us,
+            max_loss: Some(max_loss),
+            arc_filter: Some(&filter),
+        };
+        match self.mcp.solve(
+            g,
+            ingress,
+            node,
+            Cost::Metric(Metric::Latency),
+            &constraints,
+            MCP_LABEL_BUDGET,
+        ) {
+            Ok(Solution::Optimal(p)) => Some(p),
+            Ok(Solution::WithinGap(l)) if l.meets_loss => Some(l.best),
+            _ => None,
+        }
     }
 
     fn resolve(
@@ -513,20 +547,43 @@ impl Engine {
         // chosen site once the decision is made, so that judging thousands of candidates
         // allocates nothing.
         if let Some(bound) = sla.max_loss {
+            let bound = bound.as_fraction();
             let path = self.search.path_to(&self.graph, node);
             let stats = path.as_ref().map(|p| p.stats(&self.graph));
             c.path = path;
             c.path_stats = stats;
-            if let Some(stats) = stats
-                && stats.loss > bound.as_fraction()
+            if let Some(fastest) = stats
+                && fastest.loss > bound
             {
-                return reject(
-                    c,
-                    Reason::LossTooHigh {
-                        loss: stats.loss,
-                        bound: bound.as_fraction(),
-                    },
-                );
+                // The fastest path loses too much; a slower one may not. Look for the
+                // least-latency path within both the loss bound and what is left of the
+                // latency budget (multi-constraint search, exact with LARAC as fallback).
+                let one_way_budget = sla.max_latency.map(|b| {
+                    b.as_micros_rounded()
+                        .saturating_sub(latency.processing + latency.queueing)
+                        / 2
+                });
+                match self.loss_bounded_path(ingress, node, sla, one_way_budget, bound) {
+                    Some(p) => {
+                        let rtt = 2 * p.latency_us;
+                        c.latency = Some(LatencyBreakdown {
+                            network_rtt: rtt,
+                            total: rtt + latency.processing + latency.queueing,
+                            ..latency
+                        });
+                        c.path_stats = Some(p.path.stats(&self.graph));
+                        c.path = Some(p.path);
+                    }
+                    None => {
+                        return reject(
+                            c,
+                            Reason::LossTooHigh {
+                                loss: fastest.loss,
+                                bound,
+                            },
+                        );
+                    }
+                }
             }
         }
         let compute_hours = demand.per_second as f64 / 1e12 * processing.0 as f64 / 3.6e12;
@@ -537,6 +594,21 @@ impl Engine {
         c
     }
 }
+
+/// Whether an arc's link has `need` bits/s free: within the slice's share when the slice has
+/// a table from the scheduler, else of the link's unreserved bandwidth.
+#[inline]
+fn bandwidth_ok(g: &Graph, slice_free: Option<&Vec<u64>>, need: u64, arc: ArcId) -> bool {
+    let link = g.link(arc);
+    let free = slice_free.map_or(g.available(link).0, |f| {
+        f.get(link.index()).copied().unwrap_or(0)
+    });
+    free >= need
+}
+
+/// Labels the exact multi-constraint search may create before it hands over to LARAC: enough
+/// for national backbones, small enough to bound a decision's time.
+const MCP_LABEL_BUDGET: usize = 20_000;
 
 /// Scores the eligible candidates and returns the index of the best.
 fn choose(candidates: &mut [Candidate], objective: Objective) -> Option<usize> {

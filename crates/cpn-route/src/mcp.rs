@@ -128,7 +128,7 @@ struct Label {
 }
 
 /// Working memory for multi-constraint searches, reused across queries.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct MultiConstraint {
     usable: Vec<bool>,
     in_arcs: InArcs,

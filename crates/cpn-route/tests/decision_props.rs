@@ -5,14 +5,14 @@
 
 use cpn_model::{NoImports, RouterId, Scenario, SiteId};
 use cpn_route::{Demand, Engine, Objective, Request, SlaBounds, queueing};
-use cpn_units::{Bandwidth, Flops, Nanos};
+use cpn_units::{Bandwidth, Flops, Nanos, Ratio};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 struct Case {
     routers: usize,
-    /// (a, b, latency µs, capacity Mbps, up)
-    links: Vec<(usize, usize, u32, u64, bool)>,
+    /// (a, b, latency µs, capacity Mbps, up, loss in units of 0.1%)
+    links: Vec<(usize, usize, u32, u64, bool, u32)>,
     /// (router, compute TFLOPS, used TFLOPS)
     sites: Vec<(usize, u64, u64)>,
     ingress: usize,
@@ -20,6 +20,8 @@ struct Case {
     processing_us: u64,
     max_latency_us: Option<u64>,
     min_bandwidth_mbps: u64,
+    /// End-to-end loss bound in units of 0.1%.
+    max_loss: Option<u32>,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -33,6 +35,7 @@ fn case() -> impl Strategy<Value = Case> {
                     1u32..5_000,
                     prop_oneof![Just(100u64), Just(1_000), Just(10_000)],
                     proptest::bool::weighted(0.85),
+                    0u32..4,
                 ),
                 1..12,
             ),
@@ -42,6 +45,7 @@ fn case() -> impl Strategy<Value = Case> {
             0u64..5_000,
             proptest::option::of(1_000u64..30_000),
             prop_oneof![Just(0u64), Just(500), Just(5_000)],
+            proptest::option::of(0u32..6),
         )
             .prop_map(
                 |(
@@ -53,6 +57,7 @@ fn case() -> impl Strategy<Value = Case> {
                     processing_us,
                     max_latency_us,
                     min_bandwidth_mbps,
+                    max_loss,
                 )| Case {
                     routers,
                     links: links.into_iter().filter(|l| l.0 != l.1).collect(),
@@ -62,6 +67,7 @@ fn case() -> impl Strategy<Value = Case> {
                     processing_us,
                     max_latency_us,
                     min_bandwidth_mbps,
+                    max_loss,
                 },
             )
     })
@@ -72,9 +78,10 @@ fn scenario(c: &Case) -> Scenario {
     for r in 0..c.routers {
         t += &format!("[[router]]\nid = \"r{r}\"\n");
     }
-    for &(a, b, lat, mbps, up) in &c.links {
+    for &(a, b, lat, mbps, up, loss) in &c.links {
         t += &format!(
-            "[[link]]\na = \"r{a}\"\nb = \"r{b}\"\nbandwidth = \"{mbps} Mbps\"\nlatency = \"{lat} us\"\nup = {up}\n"
+            "[[link]]\na = \"r{a}\"\nb = \"r{b}\"\nbandwidth = \"{mbps} Mbps\"\nlatency = \"{lat} us\"\nup = {up}\nloss = \"{}%\"\n",
+            f64::from(loss) / 10.0
         );
     }
     for (i, &(r, tflops, _)) in c.sites.iter().enumerate() {
@@ -85,21 +92,23 @@ fn scenario(c: &Case) -> Scenario {
     Scenario::parse("random", &t, &mut NoImports).expect("generated scenario is valid")
 }
 
-/// Every simple path's latency from `from` to `to` over links that are up with `need` Mbps.
-fn best_latency(c: &Case, from: usize, to: usize) -> Option<u64> {
+/// (latency µs, delivery probability) of every simple path from `from` to `to` over links
+/// that are up with the requested bandwidth.
+fn paths(c: &Case, from: usize, to: usize) -> Vec<(u64, f64)> {
     fn walk(
         c: &Case,
         at: usize,
         to: usize,
         seen: &mut Vec<bool>,
         sum: u64,
-        best: &mut Option<u64>,
+        delivered: f64,
+        out: &mut Vec<(u64, f64)>,
     ) {
         if at == to {
-            *best = Some(best.map_or(sum, |b: u64| b.min(sum)));
+            out.push((sum, delivered));
             return;
         }
-        for &(a, b, lat, mbps, up) in &c.links {
+        for &(a, b, lat, mbps, up, loss) in &c.links {
             if !up || mbps < c.min_bandwidth_mbps {
                 continue;
             }
@@ -114,15 +123,23 @@ fn best_latency(c: &Case, from: usize, to: usize) -> Option<u64> {
                 continue;
             }
             seen[next] = true;
-            walk(c, next, to, seen, sum + u64::from(lat), best);
+            walk(
+                c,
+                next,
+                to,
+                seen,
+                sum + u64::from(lat),
+                delivered * (1.0 - f64::from(loss) / 1000.0),
+                out,
+            );
             seen[next] = false;
         }
     }
     let mut seen = vec![false; c.routers];
     seen[from] = true;
-    let mut best = None;
-    walk(c, from, to, &mut seen, 0, &mut best);
-    best
+    let mut out = Vec::new();
+    walk(c, from, to, &mut seen, 0, 1.0, &mut out);
+    out
 }
 
 fn brute_force(c: &Case) -> Option<u64> {
@@ -139,14 +156,20 @@ fn brute_force(c: &Case) -> Option<u64> {
         else {
             continue;
         };
-        let Some(one_way) = best_latency(c, c.ingress, router) else {
-            continue;
-        };
-        let total = 2 * one_way + c.processing_us + Nanos(wait).as_micros_rounded();
-        if c.max_latency_us.is_some_and(|m| total > m) {
-            continue;
+        for (one_way, delivered) in paths(c, c.ingress, router) {
+            let total = 2 * one_way + c.processing_us + Nanos(wait).as_micros_rounded();
+            if c.max_latency_us.is_some_and(|m| total > m) {
+                continue;
+            }
+            // The same slack as the engine's loss check (relative 1e-9) so that a path exactly
+            // at the bound counts as meeting it.
+            if c.max_loss
+                .is_some_and(|m| 1.0 - delivered > f64::from(m) / 1000.0 * (1.0 + 1e-9) + 1e-15)
+            {
+                continue;
+            }
+            best = Some(best.map_or(total, |b| b.min(total)));
         }
-        best = Some(best.map_or(total, |b| b.min(total)));
     }
     best
 }
@@ -166,7 +189,8 @@ proptest! {
             demand: Demand::Raw { demand: Flops::fp64(u128::from(c.demand_tflops) * 1_000_000_000_000), processing: Nanos::from_micros(c.processing_us) },
             sla: SlaBounds {
                 max_latency: c.max_latency_us.map(Nanos::from_micros),
-                min_bandwidth: Bandwidth::from_mbps(c.min_bandwidth_mbps),
+                                min_bandwidth: Bandwidth::from_mbps(c.min_bandwidth_mbps),
+                max_loss: c.max_loss.map(|m| Ratio(u64::from(m) * Ratio::ONE.0 / 1000)),
                 ..SlaBounds::default()
             },
             objective: Objective::Latency,
