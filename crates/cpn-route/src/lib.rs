@@ -7,10 +7,15 @@
 //! A pure core: no I/O, no clock (time and load come in as values), no allocation per decision
 //! once its working memory is warm. The controller and the simulator both call it.
 
+mod arc_csv;
 mod graph;
+mod gridgen;
 mod path;
+mod queue;
 mod sssp;
 
+pub use arc_csv::{ARC_CSV_HEADER, ArcCsvError, ArcList, CsvProblem, parse_arc_csv, write_arc_csv};
 pub use graph::{ArcId, ArcSpec, Graph, GraphError, Metric, UNUSABLE};
+pub use gridgen::{GridArcs, GridError, MAX_GRID_SIDE, SplitMix64, grid_arcs};
 pub use path::{Path, PathStats};
 pub use sssp::ShortestPaths;
