@@ -1,6 +1,7 @@
 //! `cpn`, the command of the open computing power network: argument parsing and wiring only.
 //! Exit codes: 0 success, 2 bad input (a file, a flag, a value), 1 an internal error.
 
+mod bench_cmd;
 mod scenario_cmd;
 mod topo_cmd;
 mod units_cmd;
@@ -19,6 +20,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Benchmark inputs and timings, to compare cpn with peer libraries (BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
     /// Check and describe scenarios (a network, its compute sites, services, SLAs, slices).
     #[command(subcommand)]
     Scenario(scenario_cmd::ScenarioCommand),
@@ -48,6 +52,7 @@ pub(crate) type Outcome = Result<(), Failure>;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Bench(c) => bench_cmd::run(c),
         Command::Scenario(c) => scenario_cmd::run(c),
         Command::Topo(c) => topo_cmd::run(c),
         Command::Units(c) => units_cmd::run(c),
