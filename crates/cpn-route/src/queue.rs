@@ -50,13 +50,14 @@ impl Default for BucketQueue {
 impl BucketQueue {
     /// Empties the queue and restarts its keys at 0; keeps the memory.
     pub(crate) fn clear(&mut self) {
-        if self.in_window > 0 {
-            for bucket in &mut self.window {
-                bucket.clear();
+        // Only the occupied buckets, so that clearing after a short search stays short.
+        for (w, bits) in self.occupied.iter_mut().enumerate() {
+            while *bits != 0 {
+                self.window[w * 64 + bits.trailing_zeros() as usize].clear();
+                *bits &= *bits - 1;
             }
-            self.occupied = [0; WINDOW / 64];
-            self.in_window = 0;
         }
+        self.in_window = 0;
         self.far.clear();
         self.current = 0;
     }

@@ -6,17 +6,26 @@
 //! previous one reached.
 //!
 //! Why it is fast. On a large graph the search waits for memory, not for arithmetic: the arcs
-//! of the next node and the labels of its neighbours are rarely in cache. Three choices cut
-//! that wait (measured on a 1000 x 1000 grid, BENCHMARKS.md):
+//! of the next node and the labels of its neighbours are rarely in cache. Four choices cut
+//! that wait. Times are medians on the 1000 x 1000 grid of `cpn bench graph` (1M nodes, 4M
+//! arcs) in one session on the 2-core benchmark machine (BENCHMARKS.md), each step on top
+//! of the previous one:
 //! - The queue is a monotone bucket queue ([`crate::queue`]): a push is an append to the
-//!   bucket of its distance, with no sift through a heap.
-//! - All nodes at the least distance are settled as one batch, in two passes: the first
-//!   gathers the candidate labels of every arc of the batch, the second compares and updates.
-//!   The first pass has no branch on a neighbour's label, so the processor fetches the arcs
-//!   of many nodes at once instead of one node at a time behind each mispredicted
-//!   comparison.
+//!   bucket of its distance, with no sift through a heap (binary heap 160 ms, radix heap
+//!   105 ms, buckets 95 ms).
 //! - A node's distance and predecessor arc sit side by side, so relaxing an arc touches one
-//!   cache line of node state, not two.
+//!   cache line of node state, not two (85 ms).
+//! - All nodes at the least distance are settled as one batch, in passes: first the arc
+//!   ranges of the batch, then what every arc offers, then the comparisons with labels. The
+//!   first two passes have no branch on a neighbour's label, so the processor fetches the
+//!   arcs of many nodes at once instead of one node at a time behind each mispredicted
+//!   comparison (70 ms, then 65 ms with the ranges apart).
+//! - The list of nodes to reset takes a node at every improvement rather than testing for
+//!   the first one, which removes a mispredicted branch (62 ms).
+//!
+//! Tried and slower on that grid: a 4-ary heap with decrease-key (143 ms), one array of
+//! (head, weight) pairs, comparisons without branches, and touching a node's arcs when it is
+//! queued or its neighbours' labels in a pass of their own.
 //!
 //! The arc filter is a generic parameter, so `|_| true` compiles to nothing.
 
@@ -51,10 +60,12 @@ struct Candidate {
 pub struct ShortestPaths {
     source: u32,
     labels: Vec<Label>,
-    /// The nodes the last search reached, each once, so that the next one can reset just them.
+    /// The nodes the last search labelled (a node once per improvement), so that the next
+    /// search can reset just them.
     touched: Vec<u32>,
     queue: BucketQueue,
     batch: Vec<u32>,
+    ranges: Vec<(ArcId, ArcId)>,
     candidates: Vec<Candidate>,
 }
 
@@ -82,6 +93,7 @@ impl ShortestPaths {
             touched,
             queue,
             batch,
+            ranges,
             candidates,
             ..
         } = self;
@@ -96,8 +108,9 @@ impl ShortestPaths {
         queue.push(0, source);
         let (offsets, heads, weights) = (g.offsets(), g.heads(), g.weights(metric));
         while let Some(d) = queue.pop_batch(batch) {
-            // Pass 1: what every arc of the batch offers. No comparison with labels here.
-            candidates.clear();
+            // Pass 1: the arc ranges of the batch's nodes, then what each arc offers. No
+            // comparison with labels here.
+            ranges.clear();
             for &v in batch.iter() {
                 if labels[v as usize].dist != d {
                     // A stale copy: `v` was settled earlier at a smaller distance.
@@ -107,7 +120,10 @@ impl ShortestPaths {
                     batch.clear();
                     return;
                 }
-                let (lo, hi) = (offsets[v as usize], offsets[v as usize + 1]);
+                ranges.push((offsets[v as usize], offsets[v as usize + 1]));
+            }
+            candidates.clear();
+            for &(lo, hi) in ranges.iter() {
                 let arcs = lo as usize..hi as usize;
                 for ((arc, &head), &w) in (lo..hi).zip(&heads[arcs.clone()]).zip(&weights[arcs]) {
                     if w == UNUSABLE || !allow(arc) {
@@ -125,9 +141,7 @@ impl ShortestPaths {
             for c in candidates.iter() {
                 let label = &mut labels[c.head as usize];
                 if c.dist < label.dist {
-                    if label.dist == u64::MAX {
-                        touched.push(c.head);
-                    }
+                    touched.push(c.head);
                     *label = Label {
                         dist: c.dist,
                         pred: c.arc,
