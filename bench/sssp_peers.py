@@ -3,7 +3,7 @@
 
 Usage:
   sssp_peers.py measure CSV SOURCE REPEAT [--skip-networkx] [--networkx-repeat N]
-  sssp_peers.py table CPN_JSON PEERS_JSON
+  sssp_peers.py table CPN_JSON PEERS_JSON [CPN_AFTER_JSON]
 
 `measure` reads an arc CSV file (header `src,dst,weight`, one line per directed arc, node ids
 from 0, as `cpn bench graph` writes it) and times one single-source search from SOURCE to
@@ -23,8 +23,9 @@ reduced to the lightest first, because scipy would add their weights and network
 the last one; a grid has none.
 
 `table` prints a Markdown table from the JSON of `cpn bench sssp --json` and of `measure`:
-median, min..max, the ratio peer median / cpn median, and whether the checksums agree. It
-exits with status 1 if any checksum differs.
+median, min..max, the ratio peer median / cpn median, and whether the checksums agree. A
+second cpn measurement, taken after the peers, is shown as a row of its own (its ratio shows
+the drift of the machine during the run). It exits with status 1 if any checksum differs.
 """
 
 import argparse
@@ -191,6 +192,14 @@ def ms(x):
     return f"{x:.1f}" if x >= 100 else f"{x:.3g}"
 
 
+def cpn_row(cpn, note, base):
+    return (
+        f"| cpn {cpn['version']} `ShortestPaths::run` ({cpn['repeat']} searches{note}) | "
+        f"{ms(cpn['ms'])} | {ms(cpn['min_ms'])}..{ms(cpn['max_ms'])} | {cpn['ms'] / base:.2f} | "
+        f"{cpn['reached']:,} | {cpn['checksum']} |"
+    )
+
+
 def table(args):
     with open(args.cpn_json) as f:
         cpn = json.load(f)
@@ -204,10 +213,7 @@ def table(args):
     print()
     print("| tool | median ms | min..max ms | ratio peer / cpn | reached | checksum |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
-    print(
-        f"| cpn {cpn['version']} `ShortestPaths::run` ({cpn['repeat']} searches) | {ms(cpn['ms'])} | "
-        f"{ms(cpn['min_ms'])}..{ms(cpn['max_ms'])} | 1.00 | {cpn['reached']:,} | {cpn['checksum']} |"
-    )
+    print(cpn_row(cpn, "", base))
     mismatch = False
     for p in peers["peers"]:
         if "skipped" in p:
@@ -220,6 +226,11 @@ def table(args):
             f"{ms(p['min_ms'])}..{ms(p['max_ms'])} | {p['ms'] / base:.2f} | {p['reached']:,} | "
             f"{'same' if same else 'MISMATCH ' + str(p['checksum'])} |"
         )
+    if args.cpn_after_json:
+        with open(args.cpn_after_json) as f:
+            after = json.load(f)
+        mismatch |= after["checksum"] != cpn["checksum"]
+        print(cpn_row(after, ", after the peers", base))
     if mismatch:
         print("\nMISMATCH: a peer computed different distances", file=sys.stderr)
         sys.exit(1)
@@ -237,6 +248,7 @@ def main():
     t = sub.add_parser("table", help="print the comparison table")
     t.add_argument("cpn_json")
     t.add_argument("peers_json")
+    t.add_argument("cpn_after_json", nargs="?")
     args = parser.parse_args()
     if args.command == "measure":
         measure(args)
