@@ -112,10 +112,13 @@ fn sssp(edges: &Path, source: u32, repeat: u32, json: bool) -> Outcome {
     drop(list);
     let load_ms = millis(start);
     if source as usize >= g.node_count() {
+        let ids = match g.node_count() {
+            0 => "which has no arcs".to_string(),
+            n => format!("whose node ids are 0 to {}", n - 1),
+        };
         return Err(Failure::bad(format!(
-            "source {source} is not a node of `{}`, whose node ids are 0 to {}",
-            edges.display(),
-            g.node_count().saturating_sub(1)
+            "source {source} is not a node of `{}`, {ids}",
+            edges.display()
         )));
     }
 
