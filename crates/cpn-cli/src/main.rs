@@ -2,6 +2,7 @@
 //! Exit codes: 0 success, 2 bad input (a file, a flag, a value), 3 a request that no site can
 //! meet, 1 an internal error.
 
+mod bench_cmd;
 mod route_cmd;
 mod scenario_cmd;
 mod topo_cmd;
@@ -21,6 +22,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Benchmark inputs and timings, to compare cpn with peer libraries (BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
     /// Check and describe scenarios (a network, its compute sites, services, SLAs, slices).
     #[command(subcommand)]
     Scenario(scenario_cmd::ScenarioCommand),
@@ -55,6 +59,7 @@ pub(crate) type Outcome = Result<(), Failure>;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Bench(c) => bench_cmd::run(c),
         Command::Scenario(c) => scenario_cmd::run(c),
         Command::Topo(c) => topo_cmd::run(c),
         Command::Units(c) => units_cmd::run(c),

@@ -1,5 +1,6 @@
-//! The `cpn` binary as a user runs it: output, exit codes (0 ok, 2 bad input, 1 internal)
-//! and the Topology Zoo round trip through `cpn topo import` and `cpn scenario show --json`.
+//! The `cpn` binary as a user runs it: output, exit codes (0 ok, 2 bad input, 1 internal),
+//! the Topology Zoo round trip through `cpn topo import` and `cpn scenario show --json`, and
+//! `cpn bench` checked against a brute-force shortest-path computation.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -257,5 +258,115 @@ fn route_with_no_feasible_site_exits_3_with_reasons() {
         stderr(&o)
     );
     let o = cpn(&["route", "--from", "beijing", "--demand", "20 furlongs"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Bellman-Ford on the arcs of a CSV file, read here with `split` and nothing of cpn's:
+/// (nodes reached, sum of their distances).
+fn brute_force_checksum(csv: &str, source: usize) -> (u64, u64) {
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("src,dst,weight"));
+    let arcs: Vec<[usize; 3]> = lines
+        .map(|l| {
+            let f: Vec<usize> = l.split(',').map(|x| x.parse().expect("integer")).collect();
+            [f[0], f[1], f[2]]
+        })
+        .collect();
+    let nodes = arcs.iter().map(|a| a[0].max(a[1]) + 1).max().unwrap_or(0);
+    let mut dist = vec![u64::MAX; nodes];
+    dist[source] = 0;
+    for _ in 0..nodes {
+        for &[a, b, w] in &arcs {
+            if dist[a] != u64::MAX && dist[a] + (w as u64) < dist[b] {
+                dist[b] = dist[a] + w as u64;
+            }
+        }
+    }
+    let reached: Vec<u64> = dist.into_iter().filter(|&d| d != u64::MAX).collect();
+    (reached.len() as u64, reached.iter().sum())
+}
+
+#[test]
+fn bench_grid_and_sssp_agree_with_brute_force() {
+    let dir = scratch("bench");
+    let csv = dir.join("grid.csv");
+    let path = csv.to_str().expect("utf-8");
+    let o = cpn(&["bench", "graph", "--grid", "7", "--seed", "5", "-o", path]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&csv).expect("written");
+    // 7 x 7 grid: 4 * 7 * 6 arcs, plus the header.
+    assert_eq!(text.lines().count(), 1 + 168);
+    let (reached, checksum) = brute_force_checksum(&text, 10);
+
+    let o = cpn(&[
+        "bench", "sssp", "--edges", path, "--source", "10", "--repeat", "3", "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(json["nodes"], 49);
+    assert_eq!(json["arcs"], 168);
+    assert_eq!(json["reached"].as_u64(), Some(reached));
+    assert_eq!(json["checksum"].as_u64(), Some(checksum));
+    assert_eq!(json["runs_ms"].as_array().map(Vec::len), Some(3));
+    for key in ["ms", "min_ms", "max_ms"] {
+        assert!(
+            json[key].as_f64().is_some_and(|ms| ms >= 0.0),
+            "{key}: {json}"
+        );
+    }
+
+    let o = cpn(&["bench", "sssp", "--edges", path, "--source", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("checksum {checksum}")),
+        "{}",
+        stdout(&o)
+    );
+
+    // The same seed gives the same file; standard output works too.
+    let o = cpn(&["bench", "graph", "--grid", "7", "--seed", "5", "-o", "-"]);
+    assert_eq!(stdout(&o), text);
+}
+
+#[test]
+fn bench_bad_input_exits_2_with_file_and_line() {
+    let dir = scratch("bench-bad");
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "src,dst,weight\n0,1,2\n0,x,1\n").expect("write");
+    let path = bad.to_str().expect("utf-8");
+    let o = cpn(&["bench", "sssp", "--edges", path]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{path}:3: expected `dst` to be an integer from 0 to 4294967294, found `x`"
+        )),
+        "{}",
+        stderr(&o)
+    );
+
+    let good = dir.join("good.csv");
+    std::fs::write(&good, "src,dst,weight\n0,1,2\n").expect("write");
+    let o = cpn(&[
+        "bench",
+        "sssp",
+        "--edges",
+        good.to_str().expect("utf-8"),
+        "--source",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("source 2 is not a node"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = cpn(&["bench", "sssp", "--edges", "/no/such/file.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot read `/no/such/file.csv`"));
+    let o = cpn(&["bench", "graph", "--grid", "40000", "-o", "-"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("too large"), "{}", stderr(&o));
+    let o = cpn(&["bench", "sssp", "--edges", path, "--repeat", "0"]);
     assert_eq!(o.status.code(), Some(2));
 }

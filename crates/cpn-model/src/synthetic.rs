@@ -17,11 +17,17 @@ use std::fmt::Write;
 use crate::network::Tier;
 use crate::scenario::{NoImports, Scenario, ScenarioErrors};
 
-/// SplitMix64: a small, fast, well-distributed generator, enough for reproducible test data.
+/// SplitMix64 (Steele, Lea and Flood 2014): a 64-bit state advanced by a constant, then
+/// mixed. Small, fast, fully specified, and easy to write again in another language to check
+/// our output; enough for reproducible test data, not for secrets.
 #[derive(Debug, Clone)]
 pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

@@ -7,12 +7,15 @@
 //! A pure core: no I/O, no clock (time and load come in as values), no allocation per decision
 //! once its working memory is warm. The controller and the simulator both call it.
 
+mod arc_csv;
 mod constraints;
 mod decision;
 mod disjoint;
 mod graph;
+mod gridgen;
 mod mcp;
 mod path;
+mod queue;
 pub mod queueing;
 mod report;
 mod search;
@@ -21,6 +24,7 @@ mod sssp;
 mod steering;
 mod yen;
 
+pub use arc_csv::{ARC_CSV_HEADER, ArcCsvError, ArcList, CsvProblem, parse_arc_csv, write_arc_csv};
 pub use constraints::{Constraints, CostedPath, QueryError};
 pub use decision::{
     Candidate, Decision, Demand, Engine, IT_KWH_PER_COMPUTE_HOUR, LatencyBreakdown, Objective,
@@ -28,6 +32,7 @@ pub use decision::{
 };
 pub use disjoint::{DisjointPair, DisjointPaths};
 pub use graph::{ArcId, ArcSpec, Graph, GraphError, Metric, UNUSABLE};
+pub use gridgen::{GridArcs, GridError, MAX_GRID_SIDE, SplitMix64, grid_arcs};
 pub use mcp::{Cost, Exact, Larac, MultiConstraint, Solution};
 pub use path::{Path, PathStats};
 pub use report::{CandidateReport, Report, steering};
