@@ -127,21 +127,6 @@ fn main() {
         chosen.iter().filter(|&&c| c >= 0).count(),
         fresh
     );
-    {
-        let mut sp = cpn_route::ShortestPaths::new();
-        let g = engine.graph();
-        let t = Instant::now();
-        for r in &requests {
-            let need = r.sla.min_bandwidth.0;
-            sp.run(g, r.ingress.0, None, cpn_route::Metric::Latency, |a| {
-                g.available(g.link(a)).0 >= need
-            });
-        }
-        println!(
-            "PROBE dijkstra alone: {:.1} µs",
-            t.elapsed().as_secs_f64() * 1e6 / fresh as f64
-        );
-    }
     if !full {
         println!("smoke run: peers skipped (run `cargo bench -p cpn-route --bench decide`)");
         return;

@@ -246,6 +246,9 @@ pub struct Engine {
     search: ShortestPaths,
     unconstrained: ShortestPaths,
     mcp: MultiConstraint,
+    /// Per node, the decision (epoch) that made it a candidate's router.
+    marks: Vec<u32>,
+    epoch: u32,
 }
 
 impl Engine {
@@ -290,6 +293,8 @@ impl Engine {
             search: ShortestPaths::new(),
             unconstrained: ShortestPaths::new(),
             mcp: MultiConstraint::new(),
+            marks: Vec::new(),
+            epoch: 0,
         }
     }
 
@@ -342,9 +347,40 @@ impl Engine {
         let g = &self.graph;
         // One constrained search serves every candidate: the bandwidth pruning is the same for
         // all of them, and latency is what the path part of the SLA bounds.
-        self.search.run(g, ingress, None, Metric::Latency, |arc| {
-            bandwidth_ok(g, slice_free, need_bps, arc)
-        });
+        // The search stops once every candidate's router is settled: nodes further out
+        // cannot change any candidate's path.
+        self.epoch = self.epoch.wrapping_add(1).max(1);
+        if self.marks.len() != g.node_count() {
+            self.marks = vec![0; g.node_count()];
+        }
+        let mut remaining = 0usize;
+        for site in &candidates {
+            let node = self.sites.router[site.index()] as usize;
+            if self.marks[node] != self.epoch {
+                self.marks[node] = self.epoch;
+                remaining += 1;
+            }
+        }
+        let (marks, epoch) = (&self.marks, self.epoch);
+        let mut settled = |v: u32| {
+            if marks[v as usize] == epoch {
+                remaining -= 1;
+            }
+            remaining == 0
+        };
+        if need_bps == 0 {
+            // Nothing to prune: the filter compiles away.
+            self.search
+                .run_until(g, ingress, Metric::Latency, |_| true, &mut settled);
+        } else {
+            self.search.run_until(
+                g,
+                ingress,
+                Metric::Latency,
+                |arc| bandwidth_ok(g, slice_free, need_bps, arc),
+                &mut settled,
+            );
+        }
         let mut unconstrained_done = false;
         let mut out = Vec::with_capacity(candidates.len());
         for site in candidates {
