@@ -5,9 +5,10 @@
 //! `bench/yen_peers.py`. The peers have no bound, so (b) is the like-for-like comparison;
 //! (a) is the query a controller asks, where the bound lets the search prune.
 //!
-//! The grid: node `row * 100 + col`, an arc each way between 4-neighbours, each arc with its
-//! own weight (latency µs, also the IGP metric) drawn uniformly from 1..=100 by SplitMix64
-//! from a fixed seed, so every run and every tool sees the same graph. It is written to a
+//! The grid is `cpn_route::grid_arcs` (the generator of `cpn bench graph`): node
+//! `row * 100 + col`, an arc each way between 4-neighbours, each arc with its own weight
+//! (latency µs, also the IGP metric) from SplitMix64 with a fixed seed, so every run and
+//! every tool sees the same graph. It is written to a
 //! temporary CSV file for the peers before any timing starts.
 //!
 //! Run with `cargo bench -p cpn-route --bench yen`; `CPN_BENCH_ROUNDS` (default 11) sets the
@@ -19,11 +20,12 @@
 
 #![allow(clippy::unwrap_used)]
 
+use cpn_testdata::bench::{Stats, full_run, measure, rounds};
 use std::hint::black_box;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cpn_route::{Constraints, Graph, KShortestPaths, Metric, ShortestPaths};
 
@@ -38,9 +40,9 @@ const GOAL_MS: f64 = 20.0;
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` does not, and then one
     // round without the peers is enough to show that the benchmark still runs.
-    let smoke = !std::env::args().any(|a| a == "--bench");
-    let rounds = if smoke { 1 } else { rounds() };
-    let arcs = grid(SIDE, SEED);
+    let smoke = !full_run();
+    let rounds = if smoke { 1 } else { rounds(DEFAULT_ROUNDS) };
+    let arcs = cpn_route::grid_arcs(SIDE, SEED).unwrap();
     let g = Graph::from_arcs(SIDE * SIDE, &arcs).unwrap();
     let (source, target) = (0, SIDE * SIDE - 1);
 
@@ -99,90 +101,6 @@ fn main() {
     let a_ms = a.median.as_secs_f64() * 1e3;
     let verdict = if a_ms <= GOAL_MS { "met" } else { "NOT MET" };
     println!("goal: (a) at most {GOAL_MS} ms per query: {verdict} ({a_ms:.2} ms)");
-}
-
-/// A `side` x `side` grid with an arc each way between 4-neighbours, weights 1..=100.
-fn grid(side: u32, seed: u64) -> Vec<(u32, u32, u32)> {
-    let mut rng = SplitMix64(seed);
-    let mut arcs = Vec::with_capacity(4 * (side * side) as usize);
-    for row in 0..side {
-        for col in 0..side {
-            let v = row * side + col;
-            let mut join = |u: u32| {
-                arcs.push((v, u, rng.weight()));
-                arcs.push((u, v, rng.weight()));
-            };
-            if col + 1 < side {
-                join(v + 1);
-            }
-            if row + 1 < side {
-                join(v + side);
-            }
-        }
-    }
-    arcs
-}
-
-/// Sebastiano Vigna's SplitMix64: tiny, fast, and the same sequence everywhere.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in 1..=100 (the modulo bias over 2^64 is far below anything measured here).
-    fn weight(&mut self) -> u32 {
-        (self.next() % 100) as u32 + 1
-    }
-}
-
-/// Timed rounds from `CPN_BENCH_ROUNDS`, at least one.
-fn rounds() -> usize {
-    match std::env::var("CPN_BENCH_ROUNDS") {
-        Ok(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| panic!("CPN_BENCH_ROUNDS must be a positive integer, not {v:?}")),
-        Err(_) => DEFAULT_ROUNDS,
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Stats {
-    median: Duration,
-    min: Duration,
-    max: Duration,
-}
-
-/// One untimed warm-up run, then `rounds` timed runs of `run`.
-fn measure(rounds: usize, mut run: impl FnMut()) -> Stats {
-    run();
-    let mut times: Vec<Duration> = (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            run();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    let mid = times.len() / 2;
-    // The mean of the two middle values for an even count, as Python's statistics.median.
-    let median = if times.len().is_multiple_of(2) {
-        (times[mid - 1] + times[mid]) / 2
-    } else {
-        times[mid]
-    };
-    Stats {
-        median,
-        min: times[0],
-        max: times[times.len() - 1],
-    }
 }
 
 #[derive(Debug)]

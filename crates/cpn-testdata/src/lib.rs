@@ -4,6 +4,8 @@
 //! (`CPN_UPDATE_EXPECT=1` rewrites them). Tests that need data skip loudly when it is absent,
 //! and fail instead when the `CI` variable is set, so that CI never passes by skipping.
 
+pub mod bench;
+
 use std::path::{Path, PathBuf};
 
 /// The data set folder `name` (such as `topology-zoo/graphml`) under the data directory, or

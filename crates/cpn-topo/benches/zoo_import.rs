@@ -11,10 +11,11 @@
 //! BENCHMARKS.md with this command. Under `cargo test --all-targets` it runs one round
 //! without the peers, as a smoke test.
 
+use cpn_testdata::bench::{Stats, full_run, measure, rounds};
 use std::hint::black_box;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cpn_model::Scenario;
 use cpn_topo::parse_graphml;
@@ -27,8 +28,8 @@ fn main() {
     };
     // `cargo bench` passes `--bench`; `cargo test --all-targets` does not, and then one
     // round without the peers is enough to show that the benchmark still runs.
-    let smoke = !std::env::args().any(|a| a == "--bench");
-    let rounds = if smoke { 1 } else { rounds() };
+    let smoke = !full_run();
+    let rounds = if smoke { 1 } else { rounds(DEFAULT_ROUNDS) };
     let files: Vec<(String, String)> = cpn_testdata::files_with_extension(&dir, "graphml")
         .iter()
         .map(|path| {
@@ -87,54 +88,10 @@ fn main() {
     print_table(&rows, parse.median, import.median);
 }
 
-/// Timed passes from `CPN_BENCH_ROUNDS`, at least one.
-fn rounds() -> usize {
-    match std::env::var("CPN_BENCH_ROUNDS") {
-        Ok(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| panic!("CPN_BENCH_ROUNDS must be a positive integer, not {v:?}")),
-        Err(_) => DEFAULT_ROUNDS,
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Totals {
     nodes: usize,
     edges: usize,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Stats {
-    median: Duration,
-    min: Duration,
-    max: Duration,
-}
-
-/// One untimed warm-up pass, then `rounds` timed passes of `pass`.
-fn measure(rounds: usize, mut pass: impl FnMut()) -> Stats {
-    pass();
-    let mut times: Vec<Duration> = (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            pass();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    let mid = times.len() / 2;
-    // The mean of the two middle values for an even count, as Python's statistics.median.
-    let median = if times.len().is_multiple_of(2) {
-        (times[mid - 1] + times[mid]) / 2
-    } else {
-        times[mid]
-    };
-    Stats {
-        median,
-        min: times[0],
-        max: times[times.len() - 1],
-    }
 }
 
 #[derive(Debug)]
