@@ -1,0 +1,6 @@
+//! The scheduling brain of cpn: what is reserved where and when, on sites and on links, and
+//! the decisions that change it. A request gets compute at a site, a path, and the bandwidth
+//! on every link of that path, or nothing: every change is all or nothing.
+//!
+//! A pure core over `cpn-route`: no I/O, no clock (time comes in as a value, in seconds of the
+//! scenario's timeline), so that the controller and the simulator run exactly the same code.
