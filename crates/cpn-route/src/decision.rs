@@ -533,7 +533,12 @@ impl Engine {
                 },
             );
         }
-        let rho = used as f64 / capacity.per_second as f64;
+        // u128 to f64 is a software conversion: skip it for idle sites.
+        let rho = if used == 0 {
+            0.0
+        } else {
+            used as f64 / capacity.per_second as f64
+        };
         let Some(wait_ns) = mean_wait_ns(capacity.per_second, demand.per_second, processing.0, rho)
         else {
             return reject(c, Reason::Saturated { utilisation: rho });

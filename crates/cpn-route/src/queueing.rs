@@ -23,6 +23,11 @@ pub fn mean_wait_ns(capacity: u128, demand: u128, processing_ns: u64, rho: f64) 
     if demand == 0 || capacity < demand || !(0.0..1.0).contains(&rho) {
         return None;
     }
+    if rho == 0.0 {
+        // An idle site: nobody waits. Skipping the 128-bit division matters when thousands
+        // of candidates are judged per decision.
+        return Some(0);
+    }
     let servers = u64::try_from(capacity / demand).unwrap_or(u64::MAX);
     let p_wait = erlang_c(servers, rho);
     let wait = p_wait * processing_ns as f64 / (servers as f64 * (1.0 - rho));
