@@ -124,6 +124,13 @@ pub enum Reason {
         budget_us: u64,
         over_by_us: u64,
     },
+    /// Found by a bounded search (no exact explanations): the round trip alone, at least
+    /// `min_network_rtt_us`, leaves no room for processing within the budget, or no path
+    /// with the bandwidth is that short.
+    BeyondLatencyBudget {
+        budget_us: u64,
+        min_network_rtt_us: u64,
+    },
     LossTooHigh {
         loss: f64,
         bound: f64,
@@ -161,6 +168,13 @@ impl std::fmt::Display for Reason {
                 f,
                 "over latency budget by {over_by_us} µs: {} µs (rtt {} + processing {} + queueing {}) > {budget_us} µs",
                 latency.total, latency.network_rtt, latency.processing, latency.queueing
+            ),
+            Reason::BeyondLatencyBudget {
+                budget_us,
+                min_network_rtt_us,
+            } => write!(
+                f,
+                "over latency budget: no path within it (the round trip alone would be at least {min_network_rtt_us} µs of the {budget_us} µs)"
             ),
             Reason::LossTooHigh { loss, bound } => {
                 write!(f, "loss {:.4}% > bound {:.4}%", loss * 100.0, bound * 100.0)
@@ -249,6 +263,11 @@ pub struct Engine {
     /// Per node, the decision (epoch) that made it a candidate's router.
     marks: Vec<u32>,
     epoch: u32,
+    /// Whether rejected candidates get exact numbers (the default) or the search may stop at
+    /// the latency budget, reporting a bound instead (faster on large networks).
+    exact_explanations: bool,
+    /// The one-way distance the last search settled up to (`u64::MAX`: all of it).
+    horizon: u64,
 }
 
 impl Engine {
@@ -295,6 +314,8 @@ impl Engine {
             mcp: MultiConstraint::new(),
             marks: Vec::new(),
             epoch: 0,
+            exact_explanations: true,
+            horizon: u64::MAX,
         }
     }
 
@@ -314,6 +335,13 @@ impl Engine {
 
     pub fn site_used(&self, site: SiteId) -> u128 {
         self.sites.used[site.index()]
+    }
+
+    /// With `false`, a decision's search may stop at the latency budget: the same choice,
+    /// found faster, with rejected far sites reported as beyond the budget by a lower bound
+    /// instead of their exact latency.
+    pub fn set_exact_explanations(&mut self, exact: bool) {
+        self.exact_explanations = exact;
     }
 
     pub fn set_site_up(&mut self, site: SiteId, up: bool) {
@@ -362,7 +390,23 @@ impl Engine {
             }
         }
         let (marks, epoch) = (&self.marks, self.epoch);
-        let mut settled = |v: u32| {
+        // Without exact explanations the search also stops past the latency budget: a site
+        // whose round trip alone exceeds it cannot be chosen, and its exact distance would
+        // only serve the explanation.
+        let horizon = match sla.max_latency {
+            Some(budget) if !self.exact_explanations => {
+                budget
+                    .as_micros_rounded()
+                    .saturating_sub(Nanos(processing.0).as_micros_rounded())
+                    / 2
+            }
+            _ => u64::MAX,
+        };
+        self.horizon = horizon;
+        let mut settled = |v: u32, d: u64| {
+            if d > horizon {
+                return true;
+            }
             if marks[v as usize] == epoch {
                 remaining -= 1;
             }
@@ -544,7 +588,20 @@ impl Engine {
             return reject(c, Reason::Saturated { utilisation: rho });
         };
         let node = self.sites.router[i];
-        let Some(one_way_us) = self.search.distance(node) else {
+        let within = self.search.distance(node).filter(|&d| d <= self.horizon);
+        if within.is_none() && self.horizon != u64::MAX {
+            // Beyond the horizon of a bounded search: over budget, by at least this much.
+            let budget_us = sla.max_latency.map_or(0, |b| b.as_micros_rounded());
+            let min_rtt_us = 2 * (self.horizon + 1);
+            return reject(
+                c,
+                Reason::BeyondLatencyBudget {
+                    budget_us,
+                    min_network_rtt_us: min_rtt_us,
+                },
+            );
+        }
+        let Some(one_way_us) = within else {
             if !*unconstrained_done {
                 let g = &self.graph;
                 self.unconstrained

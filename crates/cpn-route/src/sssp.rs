@@ -91,12 +91,12 @@ impl ShortestPaths {
         metric: Metric,
         allow: impl Fn(ArcId) -> bool,
     ) {
-        self.run_until(g, source, metric, allow, |v| Some(v) == target);
+        self.run_until(g, source, metric, allow, |v, _| Some(v) == target);
     }
 
-    /// Like [`ShortestPaths::run`], but stops as soon as `settled` returns true for a node it
-    /// has just settled (the nodes settled before it, and every node at the same distance,
-    /// are final too). The joint decision uses this to stop once every candidate site's
+    /// Like [`ShortestPaths::run`], but stops as soon as `settled(node, distance)` returns
+    /// true for a node it has just settled (the nodes settled before it, and every node at the
+    /// same distance, are final too). The joint decision uses this to stop once every candidate site's
     /// router is settled.
     pub fn run_until(
         &mut self,
@@ -104,7 +104,7 @@ impl ShortestPaths {
         source: u32,
         metric: Metric,
         allow: impl Fn(ArcId) -> bool,
-        mut settled: impl FnMut(u32) -> bool,
+        mut settled: impl FnMut(u32, u64) -> bool,
     ) {
         self.reset(g.node_count());
         self.source = source;
@@ -138,7 +138,7 @@ impl ShortestPaths {
                     // A stale copy: `v` was settled earlier at a smaller distance.
                     continue;
                 }
-                if settled(v) {
+                if settled(v, d) {
                     batch.clear();
                     return;
                 }

@@ -209,6 +209,14 @@ proptest! {
                 prop_assert!(engine.graph().available(link).0 >= c.min_bandwidth_mbps * 1_000_000);
             }
         }
+                // A bounded search (no exact explanations) makes the same choice.
+        let mut fast = Engine::new(&scenario);
+        fast.set_exact_explanations(false);
+        for (i, &(_, tflops, used)) in c.sites.iter().enumerate() {
+            fast.set_site_used(SiteId(i as u32), u128::from(used.min(tflops)) * 1_000_000_000_000);
+        }
+        let quick = fast.decide(&request).expect("valid");
+        prop_assert_eq!(quick.choice().map(|x| (x.site, x.latency)), chosen.map(|x| (x.site, x.latency)));
         // Every rejected candidate has a reason; every other one a latency.
         for cand in &decision.candidates {
             prop_assert!(cand.rejected.is_some() || cand.latency.is_some());
