@@ -1,0 +1,620 @@
+//! Reservations over time: how much of one resource is booked at every second of the
+//! timeline, so that a future window can be booked, released at its end, and never
+//! oversubscribed.
+//!
+//! A [`Calendar`] holds one resource with a capacity (a link's bandwidth, a site's cores).
+//! What is booked is a step function of time kept as its breakpoints; windows are half-open,
+//! `[start, end)` in seconds, and `end == u64::MAX` means open-ended. A [`MultiCalendar`]
+//! books several resources of a site all or nothing, and a [`LinkCalendar`] adds slices with
+//! guaranteed bandwidth and best effort on top of a link's capacity.
+//!
+//! Costs, with `n` breakpoints in the calendar and `k` of them inside the window asked
+//! about: [`Calendar::usage_at`] is `O(log n)`; [`Calendar::peak`], [`Calendar::book`] and
+//! [`Calendar::release`] are `O(log n + k)`, so they stay cheap however long the calendar
+//! when few reservations overlap the window; [`Calendar::first_fit`] is `O(log n + k)` with
+//! `k` the breakpoints it walks past before a window fits.
+//!
+//! The calendar never reads a clock and never forgets the past by itself: the caller decides
+//! what "now" is.
+
+mod link;
+
+use std::collections::BTreeMap;
+use std::collections::btree_map;
+use std::ops::Bound::Excluded;
+
+pub use link::{Isolation, LinkCalendar};
+
+use cpn_model::SliceId;
+
+/// Why a booking, a release or a change of capacity or guarantee was refused. A refused
+/// change leaves the calendar exactly as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error("window [{start}, {end}) is empty")]
+    EmptyWindow { start: u64, end: u64 },
+    #[error("booking {amount} in [{start}, {end}) exceeds what is free there ({free})")]
+    Exceeded {
+        start: u64,
+        end: u64,
+        amount: u64,
+        free: u64,
+    },
+    #[error("releasing {amount} in [{start}, {end}) exceeds what is booked there ({booked})")]
+    NotBooked {
+        start: u64,
+        end: u64,
+        amount: u64,
+        booked: u64,
+    },
+    #[error("{got} amounts given for {resources} resources")]
+    ResourceCount { got: usize, resources: usize },
+    #[error("resource {resource} is beyond the {resources} resources of the calendar")]
+    UnknownResource { resource: usize, resources: usize },
+    #[error("resource {resource}: {error}")]
+    Resource {
+        resource: usize,
+        error: Box<CalendarError>,
+    },
+    #[error(
+        "booking {amount} with hard isolation in [{start}, {end}) exceeds what is free of slice {slice}'s guarantee there ({free})"
+    )]
+    SliceExceeded {
+        slice: SliceId,
+        start: u64,
+        end: u64,
+        amount: u64,
+        free: u64,
+    },
+    #[error(
+        "growing slice {slice}'s guarantee to {amount} in [{start}, {end}) exceeds the capacity of the link"
+    )]
+    GuaranteeExceeded {
+        slice: SliceId,
+        start: u64,
+        end: u64,
+        amount: u64,
+    },
+    #[error(
+        "shrinking slice {slice}'s guarantee to {amount} in [{start}, {end}) leaves less than the traffic booked in it"
+    )]
+    GuaranteeBelowTraffic {
+        slice: SliceId,
+        start: u64,
+        end: u64,
+        amount: u64,
+    },
+}
+
+fn check_window(start: u64, end: u64) -> Result<(), CalendarError> {
+    if start < end {
+        Ok(())
+    } else {
+        Err(CalendarError::EmptyWindow { start, end })
+    }
+}
+
+/// A window where what is booked exceeds the capacity, as left by a capacity drop: the
+/// scheduler evicts or moves bookings until none is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Overload {
+    pub start: u64,
+    /// `u64::MAX` when the overload never ends.
+    pub end: u64,
+    /// The most booked at any time of the window.
+    pub peak: u64,
+}
+
+/// A step function of time: the level from each key on, until the next key; zero before the
+/// first key. Canonical: no key repeats the level before it, so equal functions are equal
+/// maps and the breakpoints are exactly the changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Steps {
+    levels: BTreeMap<u64, u64>,
+}
+
+impl Steps {
+    const EMPTY: Steps = Steps {
+        levels: BTreeMap::new(),
+    };
+
+    fn level_at(&self, t: u64) -> u64 {
+        self.levels.range(..=t).next_back().map_or(0, |(_, &l)| l)
+    }
+
+    /// The constant pieces of the function over `[start, end)`, clipped to the window.
+    fn segments(&self, start: u64, end: u64) -> Segments<'_> {
+        if start >= end {
+            return Segments {
+                next: None,
+                end,
+                rest: self.levels.range(0..0),
+            };
+        }
+        Segments {
+            next: Some((start, self.level_at(start))),
+            end,
+            rest: self.levels.range((Excluded(start), Excluded(end))),
+        }
+    }
+
+    fn max(&self, start: u64, end: u64) -> u64 {
+        self.segments(start, end)
+            .map(|(_, _, l)| l)
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn min(&self, start: u64, end: u64) -> u64 {
+        self.segments(start, end)
+            .map(|(_, _, l)| l)
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Makes `t` a key, so that a change can start or stop there. No key is needed at
+    /// `u64::MAX`: a window ending there never ends.
+    fn split(&mut self, t: u64) {
+        if t != u64::MAX && !self.levels.contains_key(&t) {
+            let level = self.level_at(t);
+            self.levels.insert(t, level);
+        }
+    }
+
+    /// Removes the key at `t` if it repeats the level before it.
+    fn coalesce(&mut self, t: u64) {
+        let before = if t == 0 { 0 } else { self.level_at(t - 1) };
+        if self.levels.get(&t) == Some(&before) {
+            self.levels.remove(&t);
+        }
+    }
+
+    fn map_range(&mut self, start: u64, end: u64, f: impl Fn(u64) -> u64) {
+        if start >= end {
+            return;
+        }
+        self.split(start);
+        self.split(end);
+        for level in self.levels.range_mut(start..end).map(|(_, l)| l) {
+            *level = f(*level);
+        }
+        self.coalesce(start);
+        if end != u64::MAX {
+            self.coalesce(end);
+        }
+    }
+
+    // Callers check for room before adding and for enough before subtracting; saturating
+    // keeps a caller's mistake from panicking the controller.
+    fn add(&mut self, start: u64, end: u64, amount: u64) {
+        if amount != 0 {
+            self.map_range(start, end, |l| l.saturating_add(amount));
+        }
+    }
+
+    fn sub(&mut self, start: u64, end: u64, amount: u64) {
+        if amount != 0 {
+            self.map_range(start, end, |l| l.saturating_sub(amount));
+        }
+    }
+
+    /// Sets the level to `value` over the window, whatever it was.
+    fn set(&mut self, start: u64, end: u64, value: u64) {
+        if start >= end {
+            return;
+        }
+        self.split(start);
+        self.split(end);
+        let mut inside = self.levels.split_off(&start);
+        let mut after = if end == u64::MAX {
+            BTreeMap::new()
+        } else {
+            inside.split_off(&end)
+        };
+        self.levels.insert(start, value);
+        self.levels.append(&mut after);
+        self.coalesce(start);
+        if end != u64::MAX {
+            self.coalesce(end);
+        }
+    }
+}
+
+/// The pieces `(start, end, level)` of a [`Steps`] over a window.
+#[derive(Debug)]
+struct Segments<'a> {
+    next: Option<(u64, u64)>,
+    end: u64,
+    rest: btree_map::Range<'a, u64, u64>,
+}
+
+impl Iterator for Segments<'_> {
+    type Item = (u64, u64, u64);
+
+    fn next(&mut self) -> Option<(u64, u64, u64)> {
+        let (start, level) = self.next.take()?;
+        match self.rest.next() {
+            Some((&t, &l)) => {
+                self.next = Some((t, l));
+                Some((start, t, level))
+            }
+            None => Some((start, self.end, level)),
+        }
+    }
+}
+
+/// The pieces of several step functions over a window, cut wherever any of them changes:
+/// `(start, end, [level of each])`. No allocation: it walks the functions side by side.
+#[derive(Debug)]
+struct Joint<'a, const N: usize> {
+    iters: [Segments<'a>; N],
+    current: [Option<(u64, u64, u64)>; N],
+    at: u64,
+    end: u64,
+}
+
+impl<'a, const N: usize> Joint<'a, N> {
+    fn new(steps: [&'a Steps; N], start: u64, end: u64) -> Joint<'a, N> {
+        let mut iters = steps.map(|s| s.segments(start, end));
+        let current = std::array::from_fn(|i| iters[i].next());
+        Joint {
+            iters,
+            current,
+            at: start,
+            end,
+        }
+    }
+}
+
+impl<const N: usize> Iterator for Joint<'_, N> {
+    type Item = (u64, u64, [u64; N]);
+
+    fn next(&mut self) -> Option<(u64, u64, [u64; N])> {
+        if self.at >= self.end {
+            return None;
+        }
+        let mut boundary = self.end;
+        let mut levels = [0; N];
+        for (current, level) in self.current.iter().zip(levels.iter_mut()) {
+            let (_, e, l) = (*current)?;
+            boundary = boundary.min(e);
+            *level = l;
+        }
+        for (current, iter) in self.current.iter_mut().zip(self.iters.iter_mut()) {
+            if current.is_some_and(|(_, e, _)| e == boundary) {
+                *current = iter.next();
+            }
+        }
+        let start = self.at;
+        self.at = boundary;
+        Some((start, boundary, levels))
+    }
+}
+
+/// One resource with a capacity and what is booked of it over time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calendar {
+    capacity: u64,
+    steps: Steps,
+}
+
+impl Calendar {
+    /// An empty calendar.
+    pub fn new(capacity: u64) -> Calendar {
+        Calendar {
+            capacity,
+            steps: Steps::default(),
+        }
+    }
+
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// Nothing is booked at any time.
+    pub fn is_empty(&self) -> bool {
+        self.steps.levels.is_empty()
+    }
+
+    /// What is booked at second `t`.
+    pub fn usage_at(&self, t: u64) -> u64 {
+        self.steps.level_at(t)
+    }
+
+    /// The most booked at any second of `[start, end)`; zero for an empty window.
+    pub fn peak(&self, start: u64, end: u64) -> u64 {
+        self.steps.max(start, end)
+    }
+
+    /// What can still be booked over the whole of `[start, end)`; zero for an empty window,
+    /// where nothing can be booked, and zero where a capacity drop left an overload.
+    pub fn free(&self, start: u64, end: u64) -> u64 {
+        if start >= end {
+            return 0;
+        }
+        self.capacity.saturating_sub(self.peak(start, end))
+    }
+
+    /// Whether [`Calendar::book`] would succeed.
+    pub fn can_book(&self, start: u64, end: u64, amount: u64) -> bool {
+        start < end
+            && self
+                .peak(start, end)
+                .checked_add(amount)
+                .is_some_and(|p| p <= self.capacity)
+    }
+
+    /// Books `amount` over `[start, end)`, or changes nothing if that would exceed the
+    /// capacity at any second of the window.
+    pub fn book(&mut self, start: u64, end: u64, amount: u64) -> Result<(), CalendarError> {
+        check_window(start, end)?;
+        if !self.can_book(start, end, amount) {
+            return Err(CalendarError::Exceeded {
+                start,
+                end,
+                amount,
+                free: self.free(start, end),
+            });
+        }
+        self.steps.add(start, end, amount);
+        Ok(())
+    }
+
+    /// Releases `amount` over `[start, end)`, the inverse of a booking; changes nothing if
+    /// less than `amount` is booked at some second of the window.
+    pub fn release(&mut self, start: u64, end: u64, amount: u64) -> Result<(), CalendarError> {
+        check_window(start, end)?;
+        let booked = self.steps.min(start, end);
+        if booked < amount {
+            return Err(CalendarError::NotBooked {
+                start,
+                end,
+                amount,
+                booked,
+            });
+        }
+        self.steps.sub(start, end, amount);
+        Ok(())
+    }
+
+    /// Changes the capacity (an upgrade, a degraded link, a failure). Bookings stay; the
+    /// windows where they now exceed the capacity are returned, in time order, so that the
+    /// scheduler can evict. No booking succeeds in those windows until they are resolved.
+    pub fn set_capacity(&mut self, capacity: u64) -> Vec<Overload> {
+        self.capacity = capacity;
+        self.overloads()
+    }
+
+    /// The windows, in time order and maximal, where more is booked than the capacity.
+    pub fn overloads(&self) -> Vec<Overload> {
+        let mut out: Vec<Overload> = Vec::new();
+        for (start, end, level) in self.steps.segments(0, u64::MAX) {
+            if level <= self.capacity {
+                continue;
+            }
+            match out.last_mut() {
+                Some(last) if last.end == start => {
+                    last.end = end;
+                    last.peak = last.peak.max(level);
+                }
+                _ => out.push(Overload {
+                    start,
+                    end,
+                    peak: level,
+                }),
+            }
+        }
+        out
+    }
+
+    /// The changes of the booked amount, in time order: from each `time` on, `level` is
+    /// booked (until the next change). Zero is booked before the first.
+    pub fn breakpoints(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.steps.levels.iter().map(|(&t, &l)| (t, l))
+    }
+
+    /// The earliest start at or after `not_before` where `amount` can be booked for
+    /// `duration` seconds (a window running past `u64::MAX` is open-ended), or `None` if no
+    /// such window exists. A zero duration fits at `not_before`.
+    pub fn first_fit(&self, duration: u64, amount: u64, not_before: u64) -> Option<u64> {
+        if duration == 0 {
+            return Some(not_before);
+        }
+        let room = self.capacity.checked_sub(amount)?;
+        let mut candidate = not_before;
+        for (_, end, level) in self.steps.segments(not_before, u64::MAX) {
+            if level > room {
+                // The window cannot hold this piece: the earliest start is after it.
+                if end == u64::MAX {
+                    return None;
+                }
+                candidate = end;
+            } else if end == u64::MAX || candidate.checked_add(duration).is_some_and(|e| e <= end) {
+                return Some(candidate);
+            }
+        }
+        None
+    }
+}
+
+/// Several resources of one site (cores, memory, compute, GPUs of each model), each with its
+/// calendar, booked all or nothing. Resources are numbered by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultiCalendar {
+    calendars: Vec<Calendar>,
+}
+
+impl MultiCalendar {
+    /// Empty calendars with these capacities, one per resource.
+    pub fn new(capacities: &[u64]) -> MultiCalendar {
+        MultiCalendar {
+            calendars: capacities.iter().map(|&c| Calendar::new(c)).collect(),
+        }
+    }
+
+    pub fn resources(&self) -> usize {
+        self.calendars.len()
+    }
+
+    pub fn calendar(&self, resource: usize) -> Option<&Calendar> {
+        self.calendars.get(resource)
+    }
+
+    pub fn calendars(&self) -> &[Calendar] {
+        &self.calendars
+    }
+
+    fn check_count(&self, amounts: &[u64]) -> Result<(), CalendarError> {
+        if amounts.len() == self.calendars.len() {
+            Ok(())
+        } else {
+            Err(CalendarError::ResourceCount {
+                got: amounts.len(),
+                resources: self.calendars.len(),
+            })
+        }
+    }
+
+    /// Whether [`MultiCalendar::book`] would succeed.
+    pub fn can_book(&self, start: u64, end: u64, amounts: &[u64]) -> bool {
+        amounts.len() == self.calendars.len()
+            && self
+                .calendars
+                .iter()
+                .zip(amounts)
+                .all(|(c, &a)| c.can_book(start, end, a))
+    }
+
+    /// Books `amounts[i]` of every resource `i` over the window, or nothing at all.
+    pub fn book(&mut self, start: u64, end: u64, amounts: &[u64]) -> Result<(), CalendarError> {
+        check_window(start, end)?;
+        self.check_count(amounts)?;
+        for (resource, (c, &a)) in self.calendars.iter().zip(amounts).enumerate() {
+            if !c.can_book(start, end, a) {
+                return Err(CalendarError::Resource {
+                    resource,
+                    error: Box::new(CalendarError::Exceeded {
+                        start,
+                        end,
+                        amount: a,
+                        free: c.free(start, end),
+                    }),
+                });
+            }
+        }
+        for (c, &a) in self.calendars.iter_mut().zip(amounts) {
+            c.steps.add(start, end, a);
+        }
+        Ok(())
+    }
+
+    /// Releases `amounts[i]` of every resource `i` over the window, or nothing at all.
+    pub fn release(&mut self, start: u64, end: u64, amounts: &[u64]) -> Result<(), CalendarError> {
+        check_window(start, end)?;
+        self.check_count(amounts)?;
+        for (resource, (c, &a)) in self.calendars.iter().zip(amounts).enumerate() {
+            let booked = c.steps.min(start, end);
+            if booked < a {
+                return Err(CalendarError::Resource {
+                    resource,
+                    error: Box::new(CalendarError::NotBooked {
+                        start,
+                        end,
+                        amount: a,
+                        booked,
+                    }),
+                });
+            }
+        }
+        for (c, &a) in self.calendars.iter_mut().zip(amounts) {
+            c.steps.sub(start, end, a);
+        }
+        Ok(())
+    }
+
+    /// Changes one resource's capacity; see [`Calendar::set_capacity`].
+    pub fn set_capacity(
+        &mut self,
+        resource: usize,
+        capacity: u64,
+    ) -> Result<Vec<Overload>, CalendarError> {
+        let resources = self.calendars.len();
+        let c = self
+            .calendars
+            .get_mut(resource)
+            .ok_or(CalendarError::UnknownResource {
+                resource,
+                resources,
+            })?;
+        Ok(c.set_capacity(capacity))
+    }
+
+    /// The earliest start at or after `not_before` where every resource fits, or `None`.
+    /// Each resource pushes the candidate to its own earliest fit until all agree; the
+    /// candidate only moves forward, over breakpoints, so this ends.
+    pub fn first_fit(&self, duration: u64, amounts: &[u64], not_before: u64) -> Option<u64> {
+        if amounts.len() != self.calendars.len() {
+            return None;
+        }
+        let mut candidate = not_before;
+        loop {
+            let mut moved = false;
+            for (c, &a) in self.calendars.iter().zip(amounts) {
+                let fit = c.first_fit(duration, a, candidate)?;
+                if fit != candidate {
+                    candidate = fit;
+                    moved = true;
+                }
+            }
+            if !moved {
+                return Some(candidate);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn steps_stay_canonical() {
+        let mut s = Steps::default();
+        s.add(2, 5, 3);
+        s.add(5, 8, 3);
+        assert_eq!(
+            s.levels.iter().collect::<Vec<_>>(),
+            vec![(&2, &3), (&8, &0)]
+        );
+        s.sub(2, 8, 3);
+        assert!(s.levels.is_empty());
+        s.set(0, u64::MAX, 4);
+        s.set(3, 6, 1);
+        assert_eq!(
+            s.levels.iter().collect::<Vec<_>>(),
+            vec![(&0, &4), (&3, &1), (&6, &4)]
+        );
+        s.set(3, 6, 4);
+        assert_eq!(s.levels.iter().collect::<Vec<_>>(), vec![(&0, &4)]);
+    }
+
+    #[test]
+    fn joint_cuts_at_every_change() {
+        let mut a = Steps::default();
+        let mut b = Steps::default();
+        a.add(2, 6, 1);
+        b.add(4, 10, 2);
+        let pieces: Vec<_> = Joint::new([&a, &b], 0, 8).collect();
+        assert_eq!(
+            pieces,
+            vec![
+                (0, 2, [0, 0]),
+                (2, 4, [1, 0]),
+                (4, 6, [1, 2]),
+                (6, 8, [0, 2])
+            ]
+        );
+    }
+}
