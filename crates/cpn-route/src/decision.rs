@@ -362,11 +362,25 @@ impl Engine {
 
     /// Decides one request: the best eligible (site, path), and a verdict for every candidate.
     pub fn decide(&mut self, request: &Request) -> Result<Decision, RequestError> {
+        self.decide_among(request, None)
+    }
+
+    /// Like [`Engine::decide`], with the candidates limited to `only` when given (those of
+    /// the request's own candidates that are in it): the scheduler keeps a reservation on its
+    /// site this way when a link of its path fails, before it looks elsewhere.
+    pub fn decide_among(
+        &mut self,
+        request: &Request,
+        only: Option<&[SiteId]>,
+    ) -> Result<Decision, RequestError> {
         let ingress = request.ingress.0;
         if ingress as usize >= self.graph.node_count() {
             return Err(RequestError::UnknownIngress(ingress));
         }
-        let (demand, processing, candidates, sla) = self.resolve(request)?;
+        let (demand, processing, mut candidates, sla) = self.resolve(request)?;
+        if let Some(only) = only {
+            candidates.retain(|s| only.contains(s));
+        }
         if demand.per_second == 0 {
             return Err(RequestError::ZeroDemand);
         }

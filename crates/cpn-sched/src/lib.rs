@@ -6,5 +6,10 @@
 //! scenario's timeline), so that the controller and the simulator run exactly the same code.
 
 pub mod calendar;
+mod scheduler;
 
 pub use calendar::{Calendar, CalendarError, Isolation, LinkCalendar, MultiCalendar, Overload};
+pub use scheduler::{
+    PlaceRequest, Placed, Preempted, Recovery, Refusal, Reservation, ReservationId, SchedError,
+    Scheduler,
+};

@@ -1,0 +1,600 @@
+//! The scheduler's state and its online decisions: what is reserved on every site and link
+//! over time, and admission that reserves compute at a site, a path, and bandwidth on every
+//! link of it, all or nothing.
+//!
+//! Units inside the calendars: compute in GFLOPS (a site's capacity rounded down, a demand
+//! rounded up, so rounding never oversubscribes), CPU cores, memory in MiB, bandwidth in
+//! bits/s, time in seconds of the scenario's timeline.
+//!
+//! A placement syncs the routing engine with the calendars for the request's window (the
+//! most reserved at any second of it, per site and per link), asks it for the best site and
+//! path, and books them. Release is the exact inverse. When a request does not fit and has a
+//! priority, lower-priority reservations are preempted one by one, lowest first, until it
+//! fits; the preempted are placed again where possible, and if the request still does not fit
+//! nothing is preempted at all.
+
+use std::collections::BTreeMap;
+
+use cpn_model::{LinkId, RouterId, Scenario, ServiceId, SiteId, SliceId};
+use cpn_route::{Decision, Demand, Engine, LatencyBreakdown, Objective, Path, Request, SlaBounds};
+use cpn_units::{Bandwidth, Flops, Nanos, Ratio};
+use serde::Serialize;
+
+use crate::calendar::{CalendarError, Isolation, LinkCalendar, MultiCalendar};
+
+const GFLOPS: u128 = 1_000_000_000;
+const MIB: u64 = 1 << 20;
+/// Resources of a site calendar, in this order.
+const COMPUTE: usize = 0;
+const CORES: usize = 1;
+const MEMORY: usize = 2;
+
+/// A request for compute and a path, over a window of time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceRequest {
+    /// The caller's name for it, carried into reports.
+    pub name: String,
+    pub ingress: RouterId,
+    /// The service it is a request of; `demand` overrides the service's demand.
+    pub service: Option<ServiceId>,
+    pub demand: Option<Flops>,
+    /// Processing time of a raw demand (a service's own is used otherwise).
+    pub processing: Nanos,
+    pub cores: u64,
+    pub memory_mib: u64,
+    pub bandwidth: Bandwidth,
+    pub max_latency: Option<Nanos>,
+    pub max_loss: Option<Ratio>,
+    pub priority: u8,
+    pub slice: Option<SliceId>,
+    pub isolation: Isolation,
+    /// `[start, end)` in seconds; `end == u64::MAX` until released.
+    pub start: u64,
+    pub end: u64,
+    pub objective: Objective,
+}
+
+/// A reservation's id, unique for the scheduler's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ReservationId(pub u64);
+
+/// What a placement holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reservation {
+    pub id: ReservationId,
+    pub request: PlaceRequest,
+    pub site: SiteId,
+    pub path: Path,
+    pub links: Vec<LinkId>,
+    pub latency: LatencyBreakdown,
+    compute_gflops: u64,
+}
+
+impl Reservation {
+    /// The compute booked at the site, in GFLOPS (the demand rounded up).
+    pub fn compute_gflops(&self) -> u64 {
+        self.compute_gflops
+    }
+}
+
+/// Why a request was not placed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// In words, with the numbers of the best candidate's failure.
+    pub reason: String,
+    /// The routing decision behind it, with every candidate's verdict.
+    pub decision: Option<Decision>,
+}
+
+/// A reservation that another request preempted, and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preempted {
+    pub reservation: ReservationId,
+    pub name: String,
+    /// Its new reservation, when it could be placed again.
+    pub replaced_by: Option<ReservationId>,
+    pub reason: String,
+}
+
+/// What became of a reservation hit by a failure.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recovery {
+    /// Same site, another path (the backup).
+    Rerouted {
+        old: ReservationId,
+        new: ReservationId,
+        name: String,
+    },
+    /// Another site.
+    Moved {
+        old: ReservationId,
+        new: ReservationId,
+        name: String,
+        from: SiteId,
+        to: SiteId,
+    },
+    /// Nowhere: released, with why.
+    Lost {
+        old: ReservationId,
+        name: String,
+        reason: String,
+    },
+}
+
+/// The outcome of placing one request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placed {
+    Accepted {
+        reservation: ReservationId,
+        preempted: Vec<Preempted>,
+    },
+    Refused(Refusal),
+}
+
+/// Why the scheduler could not act on a request at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchedError {
+    #[error("unknown reservation {0}")]
+    UnknownReservation(u64),
+    #[error("window [{start}, {end}) is empty")]
+    EmptyWindow { start: u64, end: u64 },
+    #[error("request `{0}` names neither a service nor a demand")]
+    NoDemand(String),
+    #[error("calendar: {0}")]
+    Calendar(#[from] CalendarError),
+}
+
+/// The state of everything reserved, and the engine that decides.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    engine: Engine,
+    sites: Vec<MultiCalendar>,
+    links: Vec<LinkCalendar>,
+    reservations: BTreeMap<ReservationId, Reservation>,
+    next_id: u64,
+    /// Per service: demand and processing, for requests that name one.
+    services: Vec<(Flops, Nanos)>,
+}
+
+impl Scheduler {
+    pub fn new(scenario: &Scenario) -> Scheduler {
+        let sites = scenario
+            .sites
+            .iter()
+            .map(|s| {
+                let c = &s.capacity;
+                let gflops = u64::try_from(c.compute.per_second / GFLOPS).unwrap_or(u64::MAX);
+                MultiCalendar::new(&[gflops, c.cpu_cores, c.memory.0 / MIB])
+            })
+            .collect();
+        let links = scenario
+            .links
+            .iter()
+            .map(|l| LinkCalendar::new(l.bandwidth.0))
+            .collect();
+        Scheduler {
+            engine: Engine::new(scenario),
+            sites,
+            links,
+            reservations: BTreeMap::new(),
+            next_id: 1,
+            services: scenario
+                .services
+                .iter()
+                .map(|s| (s.demand, s.processing))
+                .collect(),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn reservations(&self) -> impl Iterator<Item = &Reservation> {
+        self.reservations.values()
+    }
+
+    pub fn reservation(&self, id: ReservationId) -> Option<&Reservation> {
+        self.reservations.get(&id)
+    }
+
+    pub fn site_calendar(&self, site: SiteId) -> &MultiCalendar {
+        &self.sites[site.index()]
+    }
+
+    pub fn link_calendar(&self, link: LinkId) -> &LinkCalendar {
+        &self.links[link.index()]
+    }
+
+    /// Places a request: the best site and path for its window, booked all or nothing;
+    /// preempting lower priorities only when it cannot fit otherwise.
+    pub fn place(&mut self, request: PlaceRequest) -> Result<Placed, SchedError> {
+        if request.start >= request.end {
+            return Err(SchedError::EmptyWindow {
+                start: request.start,
+                end: request.end,
+            });
+        }
+        match self.try_place(&request)? {
+            Ok(id) => {
+                return Ok(Placed::Accepted {
+                    reservation: id,
+                    preempted: Vec::new(),
+                });
+            }
+            Err(refusal) if request.priority == 0 => return Ok(Placed::Refused(refusal)),
+            Err(_) => {}
+        }
+        self.place_by_preemption(request)
+    }
+
+    /// Releases a reservation: every booking it made is returned.
+    pub fn release(&mut self, id: ReservationId) -> Result<Reservation, SchedError> {
+        let r = self
+            .reservations
+            .remove(&id)
+            .ok_or(SchedError::UnknownReservation(id.0))?;
+        self.unbook(&r)?;
+        Ok(r)
+    }
+
+    /// A link failed: every reservation across it is moved to a backup path to the same site
+    /// first, to another site if none exists, and reported lost (with why) otherwise.
+    pub fn link_down(&mut self, link: LinkId) -> Result<Vec<Recovery>, SchedError> {
+        self.engine.graph_mut().set_up(link, false);
+        let hit: Vec<ReservationId> = self
+            .reservations
+            .values()
+            .filter(|r| r.links.contains(&link))
+            .map(|r| r.id)
+            .collect();
+        self.recover(hit)
+    }
+
+    /// A link came back: it serves new placements again (nothing moves back by itself).
+    pub fn link_up(&mut self, link: LinkId) {
+        self.engine.graph_mut().set_up(link, true);
+    }
+
+    /// A site failed: every reservation on it is placed elsewhere, or reported lost.
+    pub fn site_down(&mut self, site: SiteId) -> Result<Vec<Recovery>, SchedError> {
+        self.engine.set_site_up(site, false);
+        let hit: Vec<ReservationId> = self
+            .reservations
+            .values()
+            .filter(|r| r.site == site)
+            .map(|r| r.id)
+            .collect();
+        self.recover(hit)
+    }
+
+    pub fn site_up(&mut self, site: SiteId) {
+        self.engine.set_site_up(site, true);
+    }
+
+    /// A site's compute dropped to `gflops`: the reservations that no longer fit (the lowest
+    /// priority and latest first) are placed elsewhere, or reported lost.
+    pub fn compute_drop(&mut self, site: SiteId, gflops: u64) -> Result<Vec<Recovery>, SchedError> {
+        let capacities: Vec<u64> = self.sites[site.index()]
+            .calendars()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i == COMPUTE { gflops } else { c.capacity() })
+            .collect();
+        let mut fresh = MultiCalendar::new(&capacities);
+        // Rebuild the site's calendar, keeping reservations in priority order while they fit.
+        let mut on_site: Vec<&Reservation> = self
+            .reservations
+            .values()
+            .filter(|r| r.site == site)
+            .collect();
+        on_site.sort_by_key(|r| (std::cmp::Reverse(r.request.priority), r.id));
+        let mut evicted = Vec::new();
+        for r in on_site {
+            if fresh
+                .book(r.request.start, r.request.end, &site_amounts(r))
+                .is_err()
+            {
+                evicted.push(r.id);
+            }
+        }
+        // The evicted reservations' bookings are released from the old calendar before it is
+        // replaced, so that links are released too; then the site keeps what still fits.
+        let mut removed = Vec::new();
+        for id in &evicted {
+            removed.push(self.release(*id)?);
+        }
+        self.sites[site.index()] = fresh;
+        let mut out = Vec::new();
+        for r in removed {
+            out.push(self.replace(r)?);
+        }
+        Ok(out)
+    }
+
+    fn recover(&mut self, mut hit: Vec<ReservationId>) -> Result<Vec<Recovery>, SchedError> {
+        // The most important first, so that they get the backup capacity.
+        hit.sort_by_key(|id| {
+            (
+                std::cmp::Reverse(self.reservations.get(id).map_or(0, |r| r.request.priority)),
+                *id,
+            )
+        });
+        let mut out = Vec::new();
+        for id in hit {
+            let r = self.release(id)?;
+            out.push(self.replace(r)?);
+        }
+        Ok(out)
+    }
+
+    /// Places a released reservation's request again: its own site first (a backup path),
+    /// then anywhere.
+    fn replace(&mut self, old: Reservation) -> Result<Recovery, SchedError> {
+        if let Ok(id) = self.try_place_among(&old.request, Some(&[old.site]))? {
+            return Ok(Recovery::Rerouted {
+                old: old.id,
+                new: id,
+                name: old.request.name,
+            });
+        }
+        match self.try_place_among(&old.request, None)? {
+            Ok(id) => {
+                let to = self.reservations.get(&id).map_or(old.site, |r| r.site);
+                Ok(Recovery::Moved {
+                    old: old.id,
+                    new: id,
+                    name: old.request.name,
+                    from: old.site,
+                    to,
+                })
+            }
+            Err(refusal) => Ok(Recovery::Lost {
+                old: old.id,
+                name: old.request.name,
+                reason: refusal.reason,
+            }),
+        }
+    }
+
+    fn try_place(
+        &mut self,
+        request: &PlaceRequest,
+    ) -> Result<Result<ReservationId, Refusal>, SchedError> {
+        self.try_place_among(request, None)
+    }
+
+    fn try_place_among(
+        &mut self,
+        request: &PlaceRequest,
+        only: Option<&[SiteId]>,
+    ) -> Result<Result<ReservationId, Refusal>, SchedError> {
+        let (demand, processing) = match (request.demand, request.service) {
+            (Some(d), _) => (
+                d,
+                request
+                    .service
+                    .map_or(request.processing, |s| self.services[s.index()].1),
+            ),
+            (None, Some(s)) => self.services[s.index()],
+            (None, None) => return Err(SchedError::NoDemand(request.name.clone())),
+        };
+        self.sync(request);
+        let sla = SlaBounds {
+            max_latency: request.max_latency,
+            min_bandwidth: request.bandwidth,
+            max_loss: request.max_loss,
+            priority: cpn_model::Priority(request.priority),
+            slice: request.slice,
+        };
+        let route = Request {
+            ingress: request.ingress,
+            demand: match (request.service, request.demand) {
+                (Some(s), None) => Demand::Service(s),
+                _ => Demand::Raw { demand, processing },
+            },
+            sla,
+            objective: request.objective,
+        };
+        let decision = match self.engine.decide_among(&route, only) {
+            Ok(d) => d,
+            Err(e) => {
+                return Ok(Err(Refusal {
+                    reason: e.to_string(),
+                    decision: None,
+                }));
+            }
+        };
+        let Some(choice) = decision.choice() else {
+            let reason = best_reason(&decision);
+            return Ok(Err(Refusal {
+                reason,
+                decision: Some(decision),
+            }));
+        };
+        let (site, path, latency) = (
+            choice.site,
+            choice
+                .path
+                .clone()
+                .unwrap_or_else(|| Path::at(request.ingress.0)),
+            choice.latency.unwrap_or_default(),
+        );
+        let links: Vec<LinkId> = path.links(self.engine.graph()).collect();
+        let compute_gflops = u64::try_from(demand.per_second.div_ceil(GFLOPS)).unwrap_or(u64::MAX);
+        let reservation = Reservation {
+            id: ReservationId(self.next_id),
+            request: request.clone(),
+            site,
+            path,
+            links,
+            latency,
+            compute_gflops,
+        };
+        if let Err(e) = self.book(&reservation) {
+            // The engine saw the calendars' state for this window, so a refusal here means a
+            // rounding edge (GFLOPS, MiB); it is a refusal, not a failure.
+            return Ok(Err(Refusal {
+                reason: format!("booking failed: {e}"),
+                decision: Some(decision),
+            }));
+        }
+        self.next_id += 1;
+        let id = reservation.id;
+        self.reservations.insert(id, reservation);
+        Ok(Ok(id))
+    }
+
+    /// Books a reservation's site resources and every link's bandwidth, or nothing.
+    fn book(&mut self, r: &Reservation) -> Result<(), CalendarError> {
+        let q = &r.request;
+        let amounts = site_amounts(r);
+        self.sites[r.site.index()].book(q.start, q.end, &amounts)?;
+        for (i, link) in r.links.iter().enumerate() {
+            let booked = self.links[link.index()].book_traffic(
+                q.slice,
+                q.start,
+                q.end,
+                q.bandwidth.0,
+                q.isolation,
+            );
+            if let Err(e) = booked {
+                for undo in &r.links[..i] {
+                    let _ = self.links[undo.index()].release_traffic(
+                        q.slice,
+                        q.start,
+                        q.end,
+                        q.bandwidth.0,
+                        q.isolation,
+                    );
+                }
+                let _ = self.sites[r.site.index()].release(q.start, q.end, &amounts);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn unbook(&mut self, r: &Reservation) -> Result<(), CalendarError> {
+        let q = &r.request;
+        self.sites[r.site.index()].release(q.start, q.end, &site_amounts(r))?;
+        for link in &r.links {
+            self.links[link.index()].release_traffic(
+                q.slice,
+                q.start,
+                q.end,
+                q.bandwidth.0,
+                q.isolation,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Shows the engine what is free over the request's window: per site the compute in use at
+    /// the busiest second, per link the bandwidth free for the request's slice.
+    fn sync(&mut self, request: &PlaceRequest) {
+        let (start, end) = (request.start, request.end);
+        for (i, cal) in self.sites.iter().enumerate() {
+            let used = cal.calendar(COMPUTE).map_or(0, |c| c.peak(start, end));
+            self.engine
+                .set_site_used(SiteId(i as u32), u128::from(used) * GFLOPS);
+        }
+        for (i, cal) in self.links.iter().enumerate() {
+            let free = cal.free_for(request.slice, start, end, request.isolation);
+            self.engine
+                .graph_mut()
+                .set_available(LinkId(i as u32), Bandwidth(free));
+        }
+    }
+
+    fn place_by_preemption(&mut self, request: PlaceRequest) -> Result<Placed, SchedError> {
+        // Lowest priority first, then the latest placed: the cheapest to disturb.
+        let mut victims: Vec<(u8, std::cmp::Reverse<ReservationId>)> = self
+            .reservations
+            .values()
+            .filter(|r| r.request.priority < request.priority && overlaps(&r.request, &request))
+            .map(|r| (r.request.priority, std::cmp::Reverse(r.id)))
+            .collect();
+        victims.sort();
+        let mut evicted: Vec<Reservation> = Vec::new();
+        let mut placed = None;
+        for (_, std::cmp::Reverse(id)) in victims {
+            evicted.push(self.release(id)?);
+            if let Ok(new) = self.try_place(&request)? {
+                placed = Some(new);
+                break;
+            }
+        }
+        let Some(new) = placed else {
+            // It does not fit even with every lower priority gone: put them all back where
+            // they were (nothing else changed, so their bookings fit again).
+            for r in evicted {
+                self.book(&r)?;
+                self.reservations.insert(r.id, r);
+            }
+            let refusal = match self.try_place(&request)? {
+                Ok(id) => {
+                    return Ok(Placed::Accepted {
+                        reservation: id,
+                        preempted: Vec::new(),
+                    });
+                }
+                Err(r) => r,
+            };
+            return Ok(Placed::Refused(refusal));
+        };
+        let name = self
+            .reservations
+            .get(&new)
+            .map(|r| r.request.name.clone())
+            .unwrap_or_default();
+        let mut preempted = Vec::new();
+        for r in evicted {
+            let again = self.try_place(&r.request)?;
+            preempted.push(Preempted {
+                reservation: r.id,
+                name: r.request.name.clone(),
+                replaced_by: again.as_ref().ok().copied(),
+                reason: match again {
+                    Ok(_) => format!(
+                        "preempted by `{name}` (priority {}), placed again",
+                        request.priority
+                    ),
+                    Err(refusal) => format!(
+                        "preempted by `{name}` (priority {}); not placed again: {}",
+                        request.priority, refusal.reason
+                    ),
+                },
+            });
+        }
+        Ok(Placed::Accepted {
+            reservation: new,
+            preempted,
+        })
+    }
+}
+
+fn site_amounts(r: &Reservation) -> [u64; 3] {
+    let mut amounts = [0; 3];
+    amounts[COMPUTE] = r.compute_gflops;
+    amounts[CORES] = r.request.cores;
+    amounts[MEMORY] = r.request.memory_mib;
+    amounts
+}
+
+fn overlaps(a: &PlaceRequest, b: &PlaceRequest) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// The reason of the candidate that came closest, for a one-line refusal.
+fn best_reason(decision: &Decision) -> String {
+    if decision.candidates.is_empty() {
+        return "no candidate site".to_string();
+    }
+    let reasons: Vec<String> = decision
+        .candidates
+        .iter()
+        .filter_map(|c| c.rejected.as_ref().map(ToString::to_string))
+        .collect();
+    format!("no feasible site: {}", reasons.join("; "))
+}
