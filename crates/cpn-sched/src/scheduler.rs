@@ -16,7 +16,10 @@
 use std::collections::BTreeMap;
 
 use cpn_model::{LinkId, RouterId, Scenario, ServiceId, SiteId, SliceId};
-use cpn_route::{Decision, Demand, Engine, LatencyBreakdown, Objective, Path, Request, SlaBounds};
+use cpn_route::{
+    Decision, Demand, Engine, LatencyBreakdown, Metric, Objective, Path, Request, ShortestPaths,
+    SlaBounds,
+};
 use cpn_units::{Bandwidth, Flops, Nanos, Ratio};
 use serde::Serialize;
 
@@ -67,6 +70,8 @@ pub struct Reservation {
     pub path: Path,
     pub links: Vec<LinkId>,
     pub latency: LatencyBreakdown,
+    /// Against the nearest eligible site, when another site was chosen.
+    pub savings: Option<Savings>,
     compute_gflops: u64,
 }
 
@@ -94,6 +99,33 @@ pub struct Preempted {
     /// Its new reservation, when it could be placed again.
     pub replaced_by: Option<ReservationId>,
     pub reason: String,
+}
+
+/// What a placement saved against the nearest eligible site (the one with the least
+/// end-to-end latency): the East-Data-West-Compute trade of latency for price and carbon.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Savings {
+    pub nearest: SiteId,
+    /// Currency units per request; negative when the chosen site costs more.
+    pub cost: Option<f64>,
+    /// Grams CO2 per request.
+    pub carbon_g: Option<f64>,
+    /// The extra end-to-end latency the saving costs, µs.
+    pub extra_latency_us: u64,
+}
+
+/// Bandwidth on demand: a path between two routers reserved for a window, with no compute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Circuit {
+    pub id: ReservationId,
+    pub name: String,
+    pub path: Path,
+    pub links: Vec<LinkId>,
+    pub bandwidth: Bandwidth,
+    pub slice: Option<SliceId>,
+    pub isolation: Isolation,
+    pub start: u64,
+    pub end: u64,
 }
 
 /// What became of a reservation hit by a failure.
@@ -151,6 +183,7 @@ pub struct Scheduler {
     sites: Vec<MultiCalendar>,
     links: Vec<LinkCalendar>,
     reservations: BTreeMap<ReservationId, Reservation>,
+    circuits: BTreeMap<ReservationId, Circuit>,
     next_id: u64,
     /// Per service: demand and processing, for requests that name one.
     services: Vec<(Flops, Nanos)>,
@@ -177,6 +210,7 @@ impl Scheduler {
             sites,
             links,
             reservations: BTreeMap::new(),
+            circuits: BTreeMap::new(),
             next_id: 1,
             services: scenario
                 .services
@@ -238,6 +272,147 @@ impl Scheduler {
         Ok(r)
     }
 
+    /// Books `bandwidth` from `from` to `to` over `[start, end)` (bandwidth on demand): the
+    /// least-latency path whose every link has it free in the whole window, all links or none.
+    /// The booking ends by itself at `end`: the calendars hold it only within its window.
+    #[allow(clippy::too_many_arguments)]
+    pub fn book_bandwidth(
+        &mut self,
+        name: &str,
+        from: RouterId,
+        to: RouterId,
+        bandwidth: Bandwidth,
+        (start, end): (u64, u64),
+        slice: Option<SliceId>,
+        isolation: Isolation,
+    ) -> Result<Result<ReservationId, String>, SchedError> {
+        if start >= end {
+            return Err(SchedError::EmptyWindow { start, end });
+        }
+        let g = self.engine.graph();
+        let links = &self.links;
+        let need = bandwidth.0;
+        let mut search = ShortestPaths::new();
+        search.run(g, from.0, Some(to.0), Metric::Latency, |arc| {
+            links[g.link(arc).index()].free_for(slice, start, end, isolation) >= need
+        });
+        let Some(path) = search.path_to(g, to.0) else {
+            return Ok(Err(format!(
+                "no path from router {} to router {} with {bandwidth} free over [{start}, {end})",
+                from.0, to.0
+            )));
+        };
+        let path_links: Vec<LinkId> = path.links(g).collect();
+        for (i, link) in path_links.iter().enumerate() {
+            if let Err(e) =
+                self.links[link.index()].book_traffic(slice, start, end, need, isolation)
+            {
+                for undo in &path_links[..i] {
+                    let _ = self.links[undo.index()]
+                        .release_traffic(slice, start, end, need, isolation);
+                }
+                return Ok(Err(format!("booking failed: {e}")));
+            }
+        }
+        let id = ReservationId(self.next_id);
+        self.next_id += 1;
+        self.circuits.insert(
+            id,
+            Circuit {
+                id,
+                name: name.to_string(),
+                path,
+                links: path_links,
+                bandwidth,
+                slice,
+                isolation,
+                start,
+                end,
+            },
+        );
+        Ok(Ok(id))
+    }
+
+    pub fn circuit(&self, id: ReservationId) -> Option<&Circuit> {
+        self.circuits.get(&id)
+    }
+
+    pub fn circuits(&self) -> impl Iterator<Item = &Circuit> {
+        self.circuits.values()
+    }
+
+    /// Releases a bandwidth-on-demand booking before its end.
+    pub fn release_bandwidth(&mut self, id: ReservationId) -> Result<Circuit, SchedError> {
+        let c = self
+            .circuits
+            .remove(&id)
+            .ok_or(SchedError::UnknownReservation(id.0))?;
+        for link in &c.links {
+            self.links[link.index()].release_traffic(
+                c.slice,
+                c.start,
+                c.end,
+                c.bandwidth.0,
+                c.isolation,
+            )?;
+        }
+        Ok(c)
+    }
+
+    /// Sets a slice's guaranteed bandwidth on `links` over `[start, end)`: creating, resizing
+    /// (to any amount not below what the slice has booked) or deleting it (amount zero). All
+    /// links or none; a guarantee never makes the link's guarantees exceed its capacity.
+    pub fn set_slice(
+        &mut self,
+        slice: SliceId,
+        links: &[LinkId],
+        guaranteed: Bandwidth,
+        start: u64,
+        end: u64,
+    ) -> Result<(), SchedError> {
+        let mut before = Vec::with_capacity(links.len());
+        for (i, link) in links.iter().enumerate() {
+            let cal = &mut self.links[link.index()];
+            before.push(cal.clone());
+            if let Err(e) = cal.set_guarantee(slice, start, end, guaranteed.0) {
+                for (undo, saved) in links[..i].iter().zip(before) {
+                    self.links[undo.index()] = saved;
+                }
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// A slice between two routers: its guarantee on every link of the least-latency path
+    /// that has room for it over the window. Returns the links.
+    pub fn slice_between(
+        &mut self,
+        slice: SliceId,
+        from: RouterId,
+        to: RouterId,
+        guaranteed: Bandwidth,
+        start: u64,
+        end: u64,
+    ) -> Result<Result<Vec<LinkId>, String>, SchedError> {
+        let g = self.engine.graph();
+        let links = &self.links;
+        let mut search = ShortestPaths::new();
+        // Room for a guarantee: what neither other guarantees nor booked traffic occupy.
+        search.run(g, from.0, Some(to.0), Metric::Latency, |arc| {
+            links[g.link(arc).index()].free_for(None, start, end, Isolation::Soft) >= guaranteed.0
+        });
+        let Some(path) = search.path_to(g, to.0) else {
+            return Ok(Err(format!(
+                "no path from router {} to router {} with room for {guaranteed}",
+                from.0, to.0
+            )));
+        };
+        let path_links: Vec<LinkId> = path.links(g).collect();
+        self.set_slice(slice, &path_links, guaranteed, start, end)?;
+        Ok(Ok(path_links))
+    }
+
     /// A link failed: every reservation across it is moved to a backup path to the same site
     /// first, to another site if none exists, and reported lost (with why) otherwise.
     pub fn link_down(&mut self, link: LinkId) -> Result<Vec<Recovery>, SchedError> {
@@ -248,7 +423,40 @@ impl Scheduler {
             .filter(|r| r.links.contains(&link))
             .map(|r| r.id)
             .collect();
-        self.recover(hit)
+        let mut out = self.recover(hit)?;
+        let circuits: Vec<ReservationId> = self
+            .circuits
+            .values()
+            .filter(|c| c.links.contains(&link))
+            .map(|c| c.id)
+            .collect();
+        for id in circuits {
+            let c = self.release_bandwidth(id)?;
+            let (from, to) = (RouterId(c.path.source()), RouterId(c.path.target()));
+            out.push(
+                match self.book_bandwidth(
+                    &c.name,
+                    from,
+                    to,
+                    c.bandwidth,
+                    (c.start, c.end),
+                    c.slice,
+                    c.isolation,
+                )? {
+                    Ok(new) => Recovery::Rerouted {
+                        old: c.id,
+                        new,
+                        name: c.name,
+                    },
+                    Err(reason) => Recovery::Lost {
+                        old: c.id,
+                        name: c.name,
+                        reason,
+                    },
+                },
+            );
+        }
+        Ok(out)
     }
 
     /// A link came back: it serves new placements again (nothing moves back by itself).
@@ -429,6 +637,7 @@ impl Scheduler {
             path,
             links,
             latency,
+            savings: savings(&decision),
             compute_gflops,
         };
         if let Err(e) = self.book(&reservation) {
@@ -572,6 +781,29 @@ impl Scheduler {
             preempted,
         })
     }
+}
+
+/// The chosen site's savings against the nearest eligible one, if it is another.
+fn savings(decision: &Decision) -> Option<Savings> {
+    let chosen = decision.choice()?;
+    let nearest = decision
+        .candidates
+        .iter()
+        .filter(|c| c.rejected.is_none())
+        .min_by_key(|c| (c.latency.map_or(u64::MAX, |l| l.total), c.site))?;
+    if nearest.site == chosen.site {
+        return None;
+    }
+    let diff = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a - b);
+    Some(Savings {
+        nearest: nearest.site,
+        cost: diff(nearest.cost, chosen.cost),
+        carbon_g: diff(nearest.carbon_g, chosen.carbon_g),
+        extra_latency_us: chosen
+            .latency
+            .map_or(0, |l| l.total)
+            .saturating_sub(nearest.latency.map_or(0, |l| l.total)),
+    })
 }
 
 fn site_amounts(r: &Reservation) -> [u64; 3] {

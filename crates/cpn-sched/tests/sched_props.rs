@@ -3,7 +3,7 @@
 //! the calendars always hold exactly what the reservations booked, every reservation sits on
 //! up links and an up site, and every accepted request met its latency bound when placed.
 
-use cpn_model::{LinkId, NoImports, RouterId, Scenario, SiteId};
+use cpn_model::{LinkId, NoImports, RouterId, Scenario, SiteId, SliceId};
 use cpn_route::Objective;
 use cpn_sched::{Isolation, PlaceRequest, Placed, Scheduler};
 use cpn_units::{Bandwidth, Flops, Nanos};
@@ -21,6 +21,8 @@ enum Op {
         priority: u8,
         start: u64,
         len: u64,
+        slice: Option<u32>,
+        hard: bool,
     },
     Release(usize),
     LinkDown(usize),
@@ -28,18 +30,39 @@ enum Op {
     SiteDown(usize),
     SiteUp(usize),
     ComputeDrop(usize, u64),
+    Circuit {
+        from: usize,
+        to: usize,
+        mbps: u64,
+        slice: Option<u32>,
+        hard: bool,
+        start: u64,
+        len: u64,
+    },
+    ReleaseCircuit(usize),
+    Slice {
+        slice: u32,
+        link: usize,
+        mbps: u64,
+        start: u64,
+        len: u64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (0usize..6, 1u64..30, prop_oneof![Just(0u64), Just(200), Just(600)], proptest::option::of(5u64..40), 0u8..4, 0u64..HORIZON, 1u64..30)
-            .prop_map(|(ingress, tflops, mbps, max_latency_ms, priority, start, len)| Op::Place { ingress, tflops, mbps, max_latency_ms, priority, start, len }),
+                6 => (0usize..6, 1u64..30, prop_oneof![Just(0u64), Just(200), Just(600)], proptest::option::of(5u64..40), 0u8..4, 0u64..HORIZON, 1u64..30, proptest::option::weighted(0.3, 0u32..2), any::<bool>())
+            .prop_map(|(ingress, tflops, mbps, max_latency_ms, priority, start, len, slice, hard)| Op::Place { ingress, tflops, mbps, max_latency_ms, priority, start, len, slice, hard }),
         2 => any::<usize>().prop_map(Op::Release),
         1 => any::<usize>().prop_map(Op::LinkDown),
         1 => any::<usize>().prop_map(Op::LinkUp),
         1 => any::<usize>().prop_map(Op::SiteDown),
         1 => any::<usize>().prop_map(Op::SiteUp),
-        1 => (any::<usize>(), 10u64..80).prop_map(|(s, g)| Op::ComputeDrop(s, g)),
+                1 => (any::<usize>(), 10u64..80).prop_map(|(s, g)| Op::ComputeDrop(s, g)),
+        2 => (0usize..6, 0usize..6, 100u64..700, proptest::option::of(0u32..2), any::<bool>(), 0u64..HORIZON, 1u64..30)
+            .prop_map(|(from, to, mbps, slice, hard, start, len)| Op::Circuit { from, to, mbps, slice, hard, start, len }),
+        1 => any::<usize>().prop_map(Op::ReleaseCircuit),
+        2 => (0u32..2, any::<usize>(), 0u64..800, 0u64..HORIZON, 1u64..40).prop_map(|(slice, link, mbps, start, len)| Op::Slice { slice, link, mbps, start, len }),
     ]
 }
 
@@ -101,14 +124,54 @@ fn check(s: &Scheduler, scenario: &Scenario) -> Result<(), TestCaseError> {
                 &link.name,
                 t
             );
-            let booked: u64 = s
-                .reservations()
-                .filter(|r| {
-                    r.links.contains(&LinkId(i as u32)) && r.request.start <= t && t < r.request.end
-                })
-                .map(|r| r.request.bandwidth.0)
-                .sum();
-            prop_assert_eq!(occupied, booked, "link {} at {}", &link.name, t);
+            prop_assert!(
+                cal.guaranteed_at(t) <= cal.capacity(),
+                "link {} guarantees over capacity at {}",
+                &link.name,
+                t
+            );
+            // Each slice's traffic (and best effort) is exactly what was booked in it.
+            for slice in [None, Some(SliceId(0)), Some(SliceId(1))] {
+                let id = LinkId(i as u32);
+                let booked: u64 = s
+                    .reservations()
+                    .filter(|r| {
+                        r.request.slice == slice
+                            && r.links.contains(&id)
+                            && r.request.start <= t
+                            && t < r.request.end
+                    })
+                    .map(|r| r.request.bandwidth.0)
+                    .chain(
+                        s.circuits()
+                            .filter(|c| {
+                                c.slice == slice
+                                    && c.links.contains(&id)
+                                    && c.start <= t
+                                    && t < c.end
+                            })
+                            .map(|c| c.bandwidth.0),
+                    )
+                    .sum();
+                prop_assert_eq!(
+                    cal.traffic_at(slice, t),
+                    booked,
+                    "link {} slice {:?} at {}",
+                    &link.name,
+                    slice,
+                    t
+                );
+                // Hard-isolated traffic stays within the slice's guarantee.
+                if let Some(sl) = slice {
+                    prop_assert!(
+                        cal.hard_traffic_at(sl, t) <= cal.guarantee_at(sl, t),
+                        "link {} slice {:?} hard traffic over guarantee at {}",
+                        &link.name,
+                        sl,
+                        t
+                    );
+                }
+            }
         }
     }
     for r in s.reservations() {
@@ -140,7 +203,7 @@ proptest! {
         let mut down_sites = Vec::new();
         for (n, op) in ops.into_iter().enumerate() {
             match op {
-                Op::Place { ingress, tflops, mbps, max_latency_ms, priority, start, len } => {
+                                Op::Place { ingress, tflops, mbps, max_latency_ms, priority, start, len, slice, hard } => {
                     let request = PlaceRequest {
                         name: format!("q{n}"),
                         ingress: RouterId(ingress as u32),
@@ -153,8 +216,8 @@ proptest! {
                         max_latency: max_latency_ms.map(Nanos::from_millis),
                         max_loss: None,
                         priority,
-                        slice: None,
-                        isolation: Isolation::Soft,
+                                                slice: slice.map(SliceId),
+                        isolation: if hard { Isolation::Hard } else { Isolation::Soft },
                         start,
                         end: start + len,
                         objective: Objective::Latency,
@@ -185,6 +248,23 @@ proptest! {
                 }
                 Op::ComputeDrop(k, g) => {
                     s.compute_drop(SiteId((k % scenario.sites.len()) as u32), g * 1_000).expect("recovers");
+                }
+                Op::Circuit { from, to, mbps, slice, hard, start, len } => {
+                    let isolation = if hard { Isolation::Hard } else { Isolation::Soft };
+                    let _ = s
+                        .book_bandwidth("c", RouterId(from as u32), RouterId(to as u32), Bandwidth::from_mbps(mbps), (start, start + len), slice.map(SliceId), isolation)
+                        .expect("valid window");
+                }
+                Op::ReleaseCircuit(k) => {
+                    let ids: Vec<_> = s.circuits().map(|c| c.id).collect();
+                    if !ids.is_empty() {
+                        s.release_bandwidth(ids[k % ids.len()]).expect("known circuit");
+                    }
+                }
+                Op::Slice { slice, link, mbps, start, len } => {
+                    // Refusals (room, traffic above a shrunk guarantee) are fine; the check
+                    // after the step is what matters.
+                    let _ = s.set_slice(SliceId(slice), &[LinkId((link % scenario.links.len()) as u32)], Bandwidth::from_mbps(mbps), start, start + len);
                 }
             }
             check(&s, &scenario)?;
