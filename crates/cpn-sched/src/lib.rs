@@ -4,3 +4,5 @@
 //!
 //! A pure core over `cpn-route`: no I/O, no clock (time comes in as a value, in seconds of the
 //! scenario's timeline), so that the controller and the simulator run exactly the same code.
+
+pub mod batch;
