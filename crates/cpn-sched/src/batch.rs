@@ -88,10 +88,15 @@ pub fn check(instance: &Instance, placement: &Placement) -> Result<(), Violation
             .pair_index(request, site)
             .ok_or(Violation::Ineligible { request, site })?;
         let r = &instance.requests[request];
-        site_used[site] = site_used[site].saturating_add(r.demand_tflops);
+        // Out-of-range ids can only come from an instance that `Instance::validate` rejects;
+        // they are skipped here rather than panicking.
+        if let Some(used) = site_used.get_mut(site) {
+            *used = used.saturating_add(r.demand_tflops);
+        }
         for &l in &instance.pairs[pair].links {
-            let used = &mut link_used[l as usize];
-            *used = used.saturating_add(r.bandwidth_mbps);
+            if let Some(used) = link_used.get_mut(l as usize) {
+                *used = used.saturating_add(r.bandwidth_mbps);
+            }
         }
     }
     for (site, (&used, &capacity)) in site_used.iter().zip(&instance.site_capacity).enumerate() {
