@@ -3,6 +3,7 @@
 //! meet, 1 an internal error.
 
 mod bench_cmd;
+mod place_cmd;
 mod route_cmd;
 mod scenario_cmd;
 mod topo_cmd;
@@ -34,6 +35,9 @@ enum Command {
     /// Decide where a request goes: the compute site and the network path together, under an
     /// SLA. Exits 3 when no site is feasible, with the reason for each candidate.
     Route(route_cmd::RouteArgs),
+    /// Place many requests from a JSON-lines file: online with reservations and preemption,
+    /// or as a batch by the heuristic or the exact solver (docs/placement.md).
+    Place(place_cmd::PlaceArgs),
     /// Parse, print and convert quantities (`93.015 PFLOPS`, `10 Gbps`, `0.1%`).
     #[command(subcommand)]
     Units(units_cmd::UnitsCommand),
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         Command::Topo(c) => topo_cmd::run(c),
         Command::Units(c) => units_cmd::run(c),
         Command::Route(args) => route_cmd::run(args),
+        Command::Place(args) => place_cmd::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

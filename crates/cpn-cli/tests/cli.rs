@@ -370,3 +370,54 @@ fn bench_bad_input_exits_2_with_file_and_line() {
     let o = cpn(&["bench", "sssp", "--edges", path, "--repeat", "0"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn place_reads_json_lines_and_reports_every_request() {
+    let dir = scratch("place");
+    let file = dir.join("requests.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"id\": \"q1\", \"from\": \"beijing\", \"service\": \"llm-inference\", \"min_bandwidth\": \"1 Gbps\", \"max_latency\": \"30 ms\", \"priority\": 0, \"slice\": null}\n",
+            "# a comment line\n",
+            "{\"id\": \"q2\", \"from\": \"guangzhou\", \"demand\": \"20 TFLOPS\", \"processing\": \"4 ms\", \"max_latency\": \"1 ms\"}\n",
+        ),
+    )
+    .expect("write");
+    for strategy in ["online", "heuristic", "optimal"] {
+        let o = cpn(&[
+            "place",
+            "--requests",
+            file.to_str().expect("utf-8"),
+            "--strategy",
+            strategy,
+            "--json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{strategy}: {}", stderr(&o));
+        let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+        assert_eq!(json["summary"]["accepted"], 1, "{strategy}: {json}");
+        assert_eq!(json["summary"]["rejected"], 1, "{strategy}: {json}");
+        assert!(
+            json["summary"]["objective"]
+                .as_f64()
+                .is_some_and(|v| v > 900.0),
+            "{json}"
+        );
+        assert_eq!(json["outcomes"][0]["id"], "q1");
+        assert_eq!(json["outcomes"][0]["path"][0], "beijing");
+        assert!(json["outcomes"][0]["site"].is_string());
+        assert!(json["outcomes"][1]["reason"].is_string(), "{json}");
+    }
+    std::fs::write(
+        &file,
+        "{\"id\": \"x\", \"from\": \"beijing\", \"demand\": \"1 TFLOPS\", \"colour\": 1}\n",
+    )
+    .expect("write");
+    let o = cpn(&["place", "--requests", file.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("requests.jsonl:1:") && stderr(&o).contains("unknown field `colour`"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -6,11 +6,12 @@
 //! scenario's timeline), so that the controller and the simulator run exactly the same code.
 
 pub mod autoscale;
+pub mod batch;
 pub mod calendar;
 mod scheduler;
 
 pub use calendar::{Calendar, CalendarError, Isolation, LinkCalendar, MultiCalendar, Overload};
 pub use scheduler::{
-    PlaceRequest, Placed, Preempted, Recovery, Refusal, Reservation, ReservationId, SchedError,
-    Scheduler,
+    Circuit, PlaceRequest, Placed, Preempted, Recovery, Refusal, Reservation, ReservationId,
+    Savings, SchedError, Scheduler,
 };
