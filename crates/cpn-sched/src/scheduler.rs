@@ -249,17 +249,19 @@ impl Scheduler {
                 end: request.end,
             });
         }
-        match self.try_place(&request)? {
+        let refusal = match self.try_place(&request)? {
             Ok(id) => {
                 return Ok(Placed::Accepted {
                     reservation: id,
                     preempted: Vec::new(),
                 });
             }
-            Err(refusal) if request.priority == 0 => return Ok(Placed::Refused(refusal)),
-            Err(_) => {}
+            Err(refusal) => refusal,
+        };
+        if request.priority == 0 {
+            return Ok(Placed::Refused(refusal));
         }
-        self.place_by_preemption(request)
+        self.place_by_preemption(request, refusal)
     }
 
     /// Releases a reservation: every booking it made is returned.
@@ -716,7 +718,16 @@ impl Scheduler {
         }
     }
 
-    fn place_by_preemption(&mut self, request: PlaceRequest) -> Result<Placed, SchedError> {
+    fn place_by_preemption(
+        &mut self,
+        request: PlaceRequest,
+        refusal: Refusal,
+    ) -> Result<Placed, SchedError> {
+        // Preemption is tried on the state as it is and undone wholesale if it does not make
+        // room: releasing and re-booking the victims one by one could fail, since a hard
+        // booking that fitted when it was made may not fit again after soft traffic in its
+        // slice spilled past the guarantee.
+        let saved = self.clone();
         // Lowest priority first, then the latest placed: the cheapest to disturb.
         let mut victims: Vec<(u8, std::cmp::Reverse<ReservationId>)> = self
             .reservations
@@ -735,21 +746,8 @@ impl Scheduler {
             }
         }
         let Some(new) = placed else {
-            // It does not fit even with every lower priority gone: put them all back where
-            // they were (nothing else changed, so their bookings fit again).
-            for r in evicted {
-                self.book(&r)?;
-                self.reservations.insert(r.id, r);
-            }
-            let refusal = match self.try_place(&request)? {
-                Ok(id) => {
-                    return Ok(Placed::Accepted {
-                        reservation: id,
-                        preempted: Vec::new(),
-                    });
-                }
-                Err(r) => r,
-            };
+            // It does not fit even with every lower priority gone: nothing is preempted.
+            *self = saved;
             return Ok(Placed::Refused(refusal));
         };
         let name = self
