@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 
 use cpn_model::{LinkId, RouterId, Scenario, ServiceId, SiteId, SliceId};
 use cpn_route::{
-    Decision, Demand, Engine, LatencyBreakdown, Metric, Objective, Path, Request, ShortestPaths,
-    SlaBounds,
+    Decision, Demand, Engine, LatencyBreakdown, Metric, Objective, Path, Reason, Request,
+    ShortestPaths, SlaBounds,
 };
 use cpn_units::{Bandwidth, Flops, Nanos, Ratio};
 use serde::Serialize;
@@ -258,7 +258,7 @@ impl Scheduler {
             }
             Err(refusal) => refusal,
         };
-        if request.priority == 0 {
+        if request.priority == 0 || !resources_short(&refusal) {
             return Ok(Placed::Refused(refusal));
         }
         self.place_by_preemption(request, refusal)
@@ -814,6 +814,23 @@ fn site_amounts(r: &Reservation) -> [u64; 3] {
 
 fn overlaps(a: &PlaceRequest, b: &PlaceRequest) -> bool {
     a.start < b.end && b.start < a.end
+}
+
+/// Whether some candidate was refused for want of compute or bandwidth: only then can
+/// preempting other reservations make room (a site too far or down stays so).
+fn resources_short(refusal: &Refusal) -> bool {
+    refusal.decision.as_ref().is_some_and(|d| {
+        d.candidates.iter().any(|c| {
+            matches!(
+                c.rejected,
+                Some(
+                    Reason::NoCapacity { .. }
+                        | Reason::Saturated { .. }
+                        | Reason::NoBandwidth { .. }
+                )
+            )
+        })
+    })
 }
 
 /// The reason of the candidate that came closest, for a one-line refusal.
