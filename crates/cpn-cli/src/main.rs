@@ -6,6 +6,7 @@ mod bench_cmd;
 mod place_cmd;
 mod route_cmd;
 mod scenario_cmd;
+mod slice_cmd;
 mod topo_cmd;
 mod units_cmd;
 
@@ -38,6 +39,9 @@ enum Command {
     /// Place many requests from a JSON-lines file: online with reservations and preemption,
     /// or as a batch by the heuristic or the exact solver (docs/placement.md).
     Place(place_cmd::PlaceArgs),
+    /// Plan network slices over a scenario: guaranteed bandwidth on a path's links.
+    #[command(subcommand)]
+    Slice(slice_cmd::SliceCommand),
     /// Parse, print and convert quantities (`93.015 PFLOPS`, `10 Gbps`, `0.1%`).
     #[command(subcommand)]
     Units(units_cmd::UnitsCommand),
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Units(c) => units_cmd::run(c),
         Command::Route(args) => route_cmd::run(args),
         Command::Place(args) => place_cmd::run(args),
+        Command::Slice(c) => slice_cmd::run(c),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -421,3 +421,53 @@ fn place_reads_json_lines_and_reports_every_request() {
         stderr(&o)
     );
 }
+
+#[test]
+fn slice_plan_shows_the_links_and_exits_3_without_room() {
+    let o = cpn(&[
+        "slice",
+        "plan",
+        "--slice",
+        "gold",
+        "--from",
+        "beijing",
+        "--to",
+        "guiyang",
+        "--guaranteed",
+        "100Gbps",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(json["path"][0], "beijing");
+    assert_eq!(
+        json["path"]
+            .as_array()
+            .and_then(|p| p.last())
+            .and_then(|v| v.as_str()),
+        Some("guiyang")
+    );
+    assert!(
+        json["links"].as_array().is_some_and(|l| !l.is_empty()),
+        "{json}"
+    );
+    let o = cpn(&[
+        "slice",
+        "plan",
+        "--slice",
+        "x",
+        "--from",
+        "beijing",
+        "--to",
+        "guiyang",
+        "--guaranteed",
+        "10Tbps",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o)
+            .contains("no path from router `beijing` to router `guiyang` with room for 10 Tbps"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -187,6 +187,8 @@ pub struct Scheduler {
     next_id: u64,
     /// Per service: demand and processing, for requests that name one.
     services: Vec<(Flops, Nanos)>,
+    /// Router ids as people write them, for messages.
+    router_names: Vec<String>,
 }
 
 impl Scheduler {
@@ -217,7 +219,14 @@ impl Scheduler {
                 .iter()
                 .map(|s| (s.demand, s.processing))
                 .collect(),
+            router_names: scenario.routers.iter().map(|r| r.name.clone()).collect(),
         }
+    }
+
+    fn name(&self, router: RouterId) -> &str {
+        self.router_names
+            .get(router.index())
+            .map_or("?", String::as_str)
     }
 
     pub fn engine(&self) -> &Engine {
@@ -300,8 +309,9 @@ impl Scheduler {
         });
         let Some(path) = search.path_to(g, to.0) else {
             return Ok(Err(format!(
-                "no path from router {} to router {} with {bandwidth} free over [{start}, {end})",
-                from.0, to.0
+                "no path from router `{}` to router `{}` with {bandwidth} free over [{start}, {end})",
+                self.name(from),
+                self.name(to)
             )));
         };
         let path_links: Vec<LinkId> = path.links(g).collect();
@@ -406,8 +416,9 @@ impl Scheduler {
         });
         let Some(path) = search.path_to(g, to.0) else {
             return Ok(Err(format!(
-                "no path from router {} to router {} with room for {guaranteed}",
-                from.0, to.0
+                "no path from router `{}` to router `{}` with room for {guaranteed}",
+                self.name(from),
+                self.name(to)
             )));
         };
         let path_links: Vec<LinkId> = path.links(g).collect();
