@@ -64,6 +64,7 @@ enum ObjectiveArg {
     Latency,
     Cost,
     Carbon,
+    Load,
     Balanced,
 }
 
@@ -173,6 +174,7 @@ fn request(args: &RouteArgs, scenario: &Scenario) -> Result<Request, Failure> {
         ObjectiveArg::Latency => Objective::Latency,
         ObjectiveArg::Cost => Objective::Cost,
         ObjectiveArg::Carbon => Objective::Carbon,
+        ObjectiveArg::Load => Objective::Load,
         ObjectiveArg::Balanced => Objective::BALANCED,
     };
     Ok(Request {

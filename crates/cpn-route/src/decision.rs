@@ -67,21 +67,25 @@ pub enum Objective {
     Cost,
     /// Grid carbon of the energy it uses (IT energy × PUE × grid intensity).
     Carbon,
-    /// A weighted sum of the three, each first scaled to 0..1 across the eligible sites
+    /// Load balance: the site's utilisation once the request is placed there.
+    Load,
+    /// A weighted sum of the four, each first scaled to 0..1 across the eligible sites
     /// (min-max), so that the weights compare like with like.
     Balanced {
         latency: f64,
         cost: f64,
         carbon: f64,
+        load: f64,
     },
 }
 
 impl Objective {
-    /// Latency 0.5, cost 0.25, carbon 0.25.
+    /// Latency 0.4, cost 0.2, carbon 0.2, load 0.2.
     pub const BALANCED: Objective = Objective::Balanced {
-        latency: 0.5,
-        cost: 0.25,
-        carbon: 0.25,
+        latency: 0.4,
+        cost: 0.2,
+        carbon: 0.2,
+        load: 0.2,
     };
 }
 
@@ -194,6 +198,8 @@ pub struct Candidate {
     pub cost: Option<f64>,
     /// Grams CO2 per request.
     pub carbon_g: Option<f64>,
+    /// The site's utilisation (0 to 1) once the request is placed there.
+    pub load: Option<f64>,
     /// The objective's value, lower is better; for eligible sites only.
     pub score: Option<f64>,
     /// The path, for the chosen site (and for every site judged against a loss bound).
@@ -556,6 +562,7 @@ impl Engine {
             latency: None,
             cost: None,
             carbon_g: None,
+            load: None,
             score: None,
             path: None,
             path_stats: None,
@@ -703,6 +710,7 @@ impl Engine {
         c.carbon_g = self.sites.carbon[i].map(|mg| {
             compute_hours * IT_KWH_PER_COMPUTE_HOUR * self.sites.pue[i] * mg as f64 / 1_000.0
         });
+        c.load = Some((used.saturating_add(demand.per_second)) as f64 / capacity.per_second as f64);
         c
     }
 }
@@ -731,37 +739,42 @@ fn choose(candidates: &mut [Candidate], objective: Objective) -> Option<usize> {
     // An unknown price or carbon figure ranks last on that term rather than first.
     let cost = |c: &Candidate| c.cost.unwrap_or(f64::INFINITY);
     let carbon = |c: &Candidate| c.carbon_g.unwrap_or(f64::INFINITY);
+    let load = |c: &Candidate| c.load.unwrap_or(f64::INFINITY);
+    let terms: [&dyn Fn(&Candidate) -> f64; 4] = [&latency, &cost, &carbon, &load];
+    // For the blend: each term's range over the eligible sites, computed once.
+    let ranges: [(f64, f64); 4] = terms.map(|f| {
+        eligible
+            .iter()
+            .map(|&j| f(&candidates[j]))
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            })
+    });
+    let scaled = |k: usize, c: &Candidate| {
+        let (lo, hi) = ranges[k];
+        let v = terms[k](c);
+        if !v.is_finite() {
+            1.0
+        } else if hi > lo {
+            (v - lo) / (hi - lo)
+        } else {
+            0.0
+        }
+    };
     for &i in &eligible {
         let c = &candidates[i];
         let score = match objective {
             Objective::Latency => latency(c),
             Objective::Cost => cost(c),
             Objective::Carbon => carbon(c),
+            Objective::Load => load(c),
             Objective::Balanced {
                 latency: wl,
                 cost: wc,
                 carbon: wg,
-            } => {
-                let scaled = |f: &dyn Fn(&Candidate) -> f64| {
-                    let values = eligible
-                        .iter()
-                        .map(|&j| f(&candidates[j]))
-                        .filter(|v| v.is_finite());
-                    let (lo, hi) = values
-                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                            (lo.min(v), hi.max(v))
-                        });
-                    let v = f(c);
-                    if !v.is_finite() {
-                        1.0
-                    } else if hi > lo {
-                        (v - lo) / (hi - lo)
-                    } else {
-                        0.0
-                    }
-                };
-                wl * scaled(&latency) + wc * scaled(&cost) + wg * scaled(&carbon)
-            }
+                load: wb,
+            } => wl * scaled(0, c) + wc * scaled(1, c) + wg * scaled(2, c) + wb * scaled(3, c),
         };
         candidates[i].score = Some(score);
     }

@@ -52,6 +52,8 @@ pub struct CandidateReport {
     pub latency_us: Option<LatencyBreakdown>,
     pub cost: Option<f64>,
     pub carbon_g: Option<f64>,
+    /// The site's utilisation once the request is placed there.
+    pub load: Option<f64>,
     pub score: Option<f64>,
 }
 
@@ -134,6 +136,7 @@ fn candidate(c: &Candidate, chosen: bool, scenario: &Scenario) -> CandidateRepor
         latency_us: c.latency,
         cost: c.cost,
         carbon_g: c.carbon_g,
+        load: c.load,
         score: c.score,
     }
 }

@@ -7,7 +7,7 @@
 //! # max_latency = 20 ms            optional SLA bounds
 //! # min_bandwidth = 1 Gbps
 //! # max_loss = 0.1%
-//! # objective = latency            latency | cost | carbon | balanced
+//! # objective = latency            latency | cost | carbon | load | balanced
 //! # down = a-b                     state before deciding: a link down (repeatable)
 //! # free = a-b 500 Mbps            a link's free bandwidth
 //! # used = site 10 PFLOPS          compute in use at a site
@@ -74,6 +74,7 @@ fn run_case(file: &Path) -> String {
                     "latency" => Objective::Latency,
                     "cost" => Objective::Cost,
                     "carbon" => Objective::Carbon,
+                    "load" => Objective::Load,
                     "balanced" => Objective::BALANCED,
                     other => panic!("objective {other}"),
                 }
