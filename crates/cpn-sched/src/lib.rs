@@ -12,6 +12,6 @@ mod scheduler;
 
 pub use calendar::{Calendar, CalendarError, Isolation, LinkCalendar, MultiCalendar, Overload};
 pub use scheduler::{
-    Circuit, PlaceRequest, Placed, Preempted, Recovery, Refusal, Reservation, ReservationId,
-    Savings, SchedError, Scheduler,
+    Circuit, JobPlan, JobRequest, PlaceRequest, Placed, Preempted, Recovery, Refusal, Reservation,
+    ReservationId, Savings, SchedError, Scheduler,
 };

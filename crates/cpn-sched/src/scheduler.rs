@@ -25,7 +25,10 @@ use serde::Serialize;
 use crate::calendar::{CalendarError, Isolation, LinkCalendar, MultiCalendar};
 
 mod bandwidth;
+mod job;
 mod recovery;
+
+pub use job::{JobPlan, JobRequest};
 
 const GFLOPS: u128 = 1_000_000_000;
 const MIB: u64 = 1 << 20;
@@ -191,6 +194,20 @@ pub struct Scheduler {
     services: Vec<(Flops, Nanos)>,
     /// Router ids as people write them, for messages.
     router_names: Vec<String>,
+    /// What jobs need to know of each site.
+    site_info: Vec<SiteInfo>,
+}
+
+/// A site's price, carbon and place, for planning jobs.
+#[derive(Debug, Clone)]
+struct SiteInfo {
+    name: String,
+    router: u32,
+    /// Millionths of the currency per compute-hour.
+    price: Option<u64>,
+    /// mg CO2 per kWh.
+    carbon: Option<u64>,
+    pue: f64,
 }
 
 impl Scheduler {
@@ -222,6 +239,17 @@ impl Scheduler {
                 .map(|s| (s.demand, s.processing))
                 .collect(),
             router_names: scenario.routers.iter().map(|r| r.name.clone()).collect(),
+            site_info: scenario
+                .sites
+                .iter()
+                .map(|s| SiteInfo {
+                    name: s.name.clone(),
+                    router: s.router.0,
+                    price: s.price.map(|p| p.0),
+                    carbon: s.carbon.map(|c| c.0),
+                    pue: s.pue.as_f64(),
+                })
+                .collect(),
         }
     }
 

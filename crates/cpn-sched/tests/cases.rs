@@ -384,3 +384,48 @@ fn a_delay_tolerant_job_goes_west_and_reports_its_saving() {
     assert!(saving.carbon_g.is_some_and(|g| g > 0.0), "{saving:?}");
     assert!(saving.extra_latency_us > 0 && r.latency.total <= 3_600_040_000);
 }
+
+#[test]
+fn a_job_moves_its_data_west_when_it_still_finishes_in_time() {
+    use cpn_sched::JobRequest;
+    use cpn_units::Bytes;
+    let scenario = national();
+    let mut s = Scheduler::new(&scenario);
+    let yrd = scenario.site("yrd-cluster").expect("s").id;
+    // 100 TFLOPS for two hours, 45 TB of input in the Yangtze River Delta, moved at 100 Gbps
+    // (an hour), finishing within six hours, as green as possible.
+    let mut job = JobRequest {
+        name: "train".into(),
+        demand: Flops::fp64(100 * 1_000_000_000_000),
+        processing: Nanos(2 * HOUR * 1_000_000_000),
+        input: Some((yrd, Bytes(45_000_000_000_000))),
+        transfer: Bandwidth::from_gbps(100),
+        release: 0,
+        deadline: 6 * HOUR,
+        priority: 0,
+        objective: Objective::Carbon,
+    };
+    let plan = s.place_job(&job).expect("valid").expect("placed");
+    assert_eq!(scenario.sites[plan.site.index()].name, "tianfu-cluster");
+    assert_eq!(plan.transfer_seconds, 3_600, "45 TB at 100 Gbps");
+    assert_eq!((plan.start, plan.finish), (3_600, 3 * HOUR));
+    let circuit = s
+        .circuit(plan.transfer.expect("data moved"))
+        .expect("booked");
+    assert_eq!((circuit.start, circuit.end), (0, 3_600));
+    assert!(plan.saved_carbon_g.is_some_and(|g| g > 0.0), "{plan:?}");
+    // With a deadline the transfer cannot meet, the job stays with its data.
+    job.name = "urgent".into();
+    job.deadline = 2 * HOUR + 60;
+    let plan = s.place_job(&job).expect("valid").expect("placed");
+    assert_eq!(plan.site, yrd);
+    assert_eq!((plan.transfer, plan.saved_carbon_g), (None, Some(0.0)));
+    // And with one the data cannot even be processed by, nothing is booked.
+    job.name = "impossible".into();
+    job.deadline = HOUR;
+    let why = s
+        .place_job(&job)
+        .expect("valid")
+        .expect_err("too late everywhere");
+    assert!(why.contains("after the deadline"), "{why}");
+}
