@@ -207,6 +207,7 @@ fn convert(w: &WireRequest, scenario: &Scenario) -> Result<PlaceRequest, String>
         processing: quantity::<Nanos>("processing", &w.processing)?.unwrap_or(Nanos::ZERO),
         cores: 0,
         memory_mib: 0,
+        gpus: Vec::new(),
         bandwidth: quantity::<Bandwidth>("min_bandwidth", &w.min_bandwidth)?
             .unwrap_or(Bandwidth::ZERO),
         max_latency: quantity::<Nanos>("max_latency", &w.max_latency)?,

@@ -33,6 +33,7 @@ fn main() {
                 processing: Nanos::ZERO,
                 cores: 0,
                 memory_mib: 0,
+                gpus: Vec::new(),
                 bandwidth: Bandwidth::from_mbps(10 * (1 + rng.below(100))),
                 max_latency: None,
                 max_loss: None,

@@ -36,6 +36,7 @@ const MIB: u64 = 1 << 20;
 const COMPUTE: usize = 0;
 const CORES: usize = 1;
 const MEMORY: usize = 2;
+const FIRST_GPU: usize = 3;
 
 /// A request for compute and a path, over a window of time.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +51,8 @@ pub struct PlaceRequest {
     pub processing: Nanos,
     pub cores: u64,
     pub memory_mib: u64,
+    /// Accelerators by model name, such as `("NVIDIA A100", 8)`.
+    pub gpus: Vec<(String, u64)>,
     pub bandwidth: Bandwidth,
     pub max_latency: Option<Nanos>,
     pub max_loss: Option<Ratio>,
@@ -196,6 +199,8 @@ pub struct Scheduler {
     router_names: Vec<String>,
     /// What jobs need to know of each site.
     site_info: Vec<SiteInfo>,
+    /// Accelerator models, in the order of their resources after memory.
+    gpu_models: Vec<String>,
 }
 
 /// A site's price, carbon and place, for planning jobs.
@@ -212,13 +217,28 @@ struct SiteInfo {
 
 impl Scheduler {
     pub fn new(scenario: &Scenario) -> Scheduler {
+        // Every accelerator model of the scenario is a resource of every site's calendar
+        // (with capacity zero where the site has none), after compute, cores and memory.
+        let mut gpu_models: Vec<String> = scenario
+            .sites
+            .iter()
+            .flat_map(|s| s.capacity.gpus.keys().cloned())
+            .collect();
+        gpu_models.sort();
+        gpu_models.dedup();
         let sites = scenario
             .sites
             .iter()
             .map(|s| {
                 let c = &s.capacity;
                 let gflops = u64::try_from(c.compute.per_second / GFLOPS).unwrap_or(u64::MAX);
-                MultiCalendar::new(&[gflops, c.cpu_cores, c.memory.0 / MIB])
+                let mut capacities = vec![gflops, c.cpu_cores, c.memory.0 / MIB];
+                capacities.extend(
+                    gpu_models
+                        .iter()
+                        .map(|m| c.gpus.get(m).copied().unwrap_or(0)),
+                );
+                MultiCalendar::new(&capacities)
             })
             .collect();
         let links = scenario
@@ -239,6 +259,7 @@ impl Scheduler {
                 .map(|s| (s.demand, s.processing))
                 .collect(),
             router_names: scenario.routers.iter().map(|r| r.name.clone()).collect(),
+            gpu_models,
             site_info: scenario
                 .sites
                 .iter()
@@ -303,6 +324,39 @@ impl Scheduler {
         self.place_by_preemption(request, refusal)
     }
 
+    /// Places `replicas` copies of a service request, all or none: each replica is placed as
+    /// `name#1`, `name#2`, ... (several may share a site), and if one cannot be placed, none
+    /// is (nothing is preempted for replicas).
+    pub fn place_replicas(
+        &mut self,
+        request: &PlaceRequest,
+        replicas: u32,
+    ) -> Result<Result<Vec<ReservationId>, Refusal>, SchedError> {
+        if request.start >= request.end {
+            return Err(SchedError::EmptyWindow {
+                start: request.start,
+                end: request.end,
+            });
+        }
+        let saved = self.clone();
+        let mut placed = Vec::with_capacity(replicas as usize);
+        for k in 1..=replicas {
+            let replica = PlaceRequest {
+                name: format!("{}#{k}", request.name),
+                ..request.clone()
+            };
+            match self.try_place(&replica)? {
+                Ok(id) => placed.push(id),
+                Err(mut refusal) => {
+                    *self = saved;
+                    refusal.reason = format!("replica {k} of {replicas}: {}", refusal.reason);
+                    return Ok(Err(refusal));
+                }
+            }
+        }
+        Ok(Ok(placed))
+    }
+
     /// Releases a reservation: every booking it made is returned.
     pub fn release(&mut self, id: ReservationId) -> Result<Reservation, SchedError> {
         let r = self
@@ -351,6 +405,26 @@ impl Scheduler {
             },
             sla,
             objective: request.objective,
+        };
+        let with_gpus;
+        let only = if request.gpus.is_empty() {
+            only
+        } else {
+            match self.sites_with_gpus(request) {
+                Ok(mut sites) => {
+                    if let Some(only) = only {
+                        sites.retain(|s| only.contains(s));
+                    }
+                    with_gpus = sites;
+                    Some(with_gpus.as_slice())
+                }
+                Err(reason) => {
+                    return Ok(Err(Refusal {
+                        reason,
+                        decision: None,
+                    }));
+                }
+            }
         };
         let decision = match self.engine.decide_among(&route, only) {
             Ok(d) => d,
@@ -402,10 +476,64 @@ impl Scheduler {
         Ok(Ok(id))
     }
 
+    /// What a reservation books at its site, resource by resource (unknown accelerator
+    /// models were refused before any booking, so they cannot occur here).
+    fn amounts(&self, r: &Reservation) -> Vec<u64> {
+        let mut amounts = vec![0; FIRST_GPU + self.gpu_models.len()];
+        amounts[COMPUTE] = r.compute_gflops;
+        amounts[CORES] = r.request.cores;
+        amounts[MEMORY] = r.request.memory_mib;
+        for (model, count) in &r.request.gpus {
+            if let Some(i) = self.gpu_models.iter().position(|m| m == model) {
+                amounts[FIRST_GPU + i] += count;
+            }
+        }
+        amounts
+    }
+
+    /// The sites with the accelerators a request asks for free over its whole window, or why
+    /// there are none.
+    fn sites_with_gpus(&self, request: &PlaceRequest) -> Result<Vec<SiteId>, String> {
+        let mut need = vec![0u64; self.gpu_models.len()];
+        for (model, count) in &request.gpus {
+            let i = self
+                .gpu_models
+                .iter()
+                .position(|m| m == model)
+                .ok_or_else(|| format!("no site has accelerators of model `{model}`"))?;
+            need[i] += count;
+        }
+        let fits: Vec<SiteId> = (0..self.sites.len())
+            .filter(|&s| {
+                need.iter().enumerate().all(|(i, &n)| {
+                    n == 0
+                        || self.sites[s]
+                            .calendar(FIRST_GPU + i)
+                            .is_some_and(|c| c.free(request.start, request.end) >= n)
+                })
+            })
+            .map(|s| SiteId(s as u32))
+            .collect();
+        if fits.is_empty() {
+            let asked: Vec<String> = request
+                .gpus
+                .iter()
+                .map(|(m, n)| format!("{n} × {m}"))
+                .collect();
+            return Err(format!(
+                "no site has {} free over [{}, {})",
+                asked.join(" and "),
+                request.start,
+                request.end
+            ));
+        }
+        Ok(fits)
+    }
+
     /// Books a reservation's site resources and every link's bandwidth, or nothing.
     fn book(&mut self, r: &Reservation) -> Result<(), CalendarError> {
         let q = &r.request;
-        let amounts = site_amounts(r);
+        let amounts = self.amounts(r);
         self.sites[r.site.index()].book(q.start, q.end, &amounts)?;
         for (i, link) in r.links.iter().enumerate() {
             let booked = self.links[link.index()].book_traffic(
@@ -434,7 +562,8 @@ impl Scheduler {
 
     fn unbook(&mut self, r: &Reservation) -> Result<(), CalendarError> {
         let q = &r.request;
-        self.sites[r.site.index()].release(q.start, q.end, &site_amounts(r))?;
+        let amounts = self.amounts(r);
+        self.sites[r.site.index()].release(q.start, q.end, &amounts)?;
         for link in &r.links {
             self.links[link.index()].release_traffic(
                 q.slice,
@@ -548,14 +677,6 @@ fn savings(decision: &Decision) -> Option<Savings> {
             .map_or(0, |l| l.total)
             .saturating_sub(nearest.latency.map_or(0, |l| l.total)),
     })
-}
-
-fn site_amounts(r: &Reservation) -> [u64; 3] {
-    let mut amounts = [0; 3];
-    amounts[COMPUTE] = r.compute_gflops;
-    amounts[CORES] = r.request.cores;
-    amounts[MEMORY] = r.request.memory_mib;
-    amounts
 }
 
 fn overlaps(a: &PlaceRequest, b: &PlaceRequest) -> bool {

@@ -18,6 +18,7 @@ fn request(name: &str, ingress: RouterId, tflops: u128) -> PlaceRequest {
         processing: Nanos::from_millis(1),
         cores: 0,
         memory_mib: 0,
+        gpus: Vec::new(),
         bandwidth: Bandwidth::ZERO,
         max_latency: None,
         max_loss: None,
@@ -428,4 +429,76 @@ fn a_job_moves_its_data_west_when_it_still_finishes_in_time() {
         .expect("valid")
         .expect_err("too late everywhere");
     assert!(why.contains("after the deadline"), "{why}");
+}
+
+#[test]
+fn accelerators_are_booked_by_model() {
+    let scenario = national();
+    let mut s = Scheduler::new(&scenario);
+    let beijing = scenario.router("beijing").expect("r").id;
+    let mut q = request("gpu-job", beijing, 10);
+    q.gpus = vec![("NVIDIA L20".to_string(), 100)];
+    // Only the Beijing and Shanghai edge sites have 128 L20s; Beijing's is the nearest.
+    let Placed::Accepted { reservation, .. } = s.place(q.clone()).expect("valid") else {
+        panic!("refused")
+    };
+    let site = s.reservation(reservation).expect("kept").site;
+    assert_eq!(scenario.sites[site.index()].name, "beijing-edge");
+    // 28 are left there: the next 100 go to Shanghai.
+    let Placed::Accepted { reservation, .. } = s.place(q.clone()).expect("valid") else {
+        panic!("refused")
+    };
+    assert_eq!(
+        scenario.sites[s.reservation(reservation).expect("kept").site.index()].name,
+        "shanghai-edge"
+    );
+    // No third site has 100 free.
+    let Placed::Refused(r) = s.place(q.clone()).expect("valid") else {
+        panic!("placed")
+    };
+    assert!(
+        r.reason.contains("no site has 100 × NVIDIA L20 free"),
+        "{}",
+        r.reason
+    );
+    q.gpus = vec![("TPU v9".to_string(), 1)];
+    let Placed::Refused(r) = s.place(q).expect("valid") else {
+        panic!("placed")
+    };
+    assert!(
+        r.reason
+            .contains("no site has accelerators of model `TPU v9`"),
+        "{}",
+        r.reason
+    );
+}
+
+#[test]
+fn replicas_are_placed_all_or_none() {
+    let scenario = two_sites();
+    let mut s = Scheduler::new(&scenario);
+    let a = RouterId(0);
+    // 10 + 100 TFLOPS in all: four replicas of 25 fit (at the far site), a fifth does not.
+    let q = request("svc", a, 25);
+    let ids = s.place_replicas(&q, 3).expect("valid").expect("three fit");
+    assert_eq!(ids.len(), 3);
+    assert_eq!(
+        s.reservation(ids[2]).map(|r| r.request.name.as_str()),
+        Some("svc#3")
+    );
+    let before = s.reservations().count();
+    let refusal = s
+        .place_replicas(&q, 2)
+        .expect("valid")
+        .expect_err("only one more fits");
+    assert!(
+        refusal.reason.starts_with("replica 2 of 2:"),
+        "{}",
+        refusal.reason
+    );
+    assert_eq!(
+        s.reservations().count(),
+        before,
+        "the first of the two was undone"
+    );
 }

@@ -212,6 +212,7 @@ proptest! {
                         processing: Nanos::from_millis(1),
                         cores: 4,
                         memory_mib: 1024,
+                        gpus: Vec::new(),
                         bandwidth: Bandwidth::from_mbps(mbps),
                         max_latency: max_latency_ms.map(Nanos::from_millis),
                         max_loss: None,

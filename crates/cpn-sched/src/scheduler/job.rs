@@ -183,6 +183,7 @@ impl Scheduler {
             processing: job.processing,
             cores: 0,
             memory_mib: 0,
+            gpus: Vec::new(),
             bandwidth: Bandwidth::ZERO,
             max_latency: None,
             max_loss: None,

@@ -3,7 +3,7 @@
 
 use cpn_model::{LinkId, RouterId, SiteId};
 
-use super::{COMPUTE, Recovery, Reservation, ReservationId, SchedError, Scheduler, site_amounts};
+use super::{COMPUTE, Recovery, Reservation, ReservationId, SchedError, Scheduler};
 use crate::calendar::MultiCalendar;
 
 impl Scheduler {
@@ -94,7 +94,7 @@ impl Scheduler {
         let mut evicted = Vec::new();
         for r in on_site {
             if fresh
-                .book(r.request.start, r.request.end, &site_amounts(r))
+                .book(r.request.start, r.request.end, &self.amounts(r))
                 .is_err()
             {
                 evicted.push(r.id);
