@@ -62,6 +62,11 @@ struct WireRequest {
     /// Window in seconds; default `[0, ∞)`.
     start: Option<u64>,
     end: Option<u64>,
+    /// Accelerators by model: `{"NVIDIA L20": 8}` (online only).
+    #[serde(default)]
+    gpus: std::collections::BTreeMap<String, u64>,
+    /// Copies of the request, placed all or none (online only).
+    replicas: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -119,13 +124,13 @@ pub(crate) fn run(args: PlaceArgs) -> Outcome {
         })?;
         let request = convert(&wire, &scenario)
             .map_err(|e| Failure::bad(format!("{file}:{}: request `{}`: {e}", n + 1, wire.id)))?;
-        requests.push(request);
+        requests.push((request, wire.replicas.unwrap_or(1)));
     }
     let report = match args.strategy {
         Strategy::Online => online(&scenario, requests)?,
         Strategy::Heuristic | Strategy::Optimal => batch_place(
             &scenario,
-            &requests,
+            &requests.into_iter().map(|(r, _)| r).collect::<Vec<_>>(),
             matches!(args.strategy, Strategy::Optimal),
         )?,
     };
@@ -207,7 +212,7 @@ fn convert(w: &WireRequest, scenario: &Scenario) -> Result<PlaceRequest, String>
         processing: quantity::<Nanos>("processing", &w.processing)?.unwrap_or(Nanos::ZERO),
         cores: 0,
         memory_mib: 0,
-        gpus: Vec::new(),
+        gpus: w.gpus.iter().map(|(m, n)| (m.clone(), *n)).collect(),
         bandwidth: quantity::<Bandwidth>("min_bandwidth", &w.min_bandwidth)?
             .unwrap_or(Bandwidth::ZERO),
         max_latency: quantity::<Nanos>("max_latency", &w.max_latency)?,
@@ -225,13 +230,47 @@ fn convert(w: &WireRequest, scenario: &Scenario) -> Result<PlaceRequest, String>
     })
 }
 
-fn online(scenario: &Scenario, requests: Vec<PlaceRequest>) -> Result<Report, Failure> {
+fn online(scenario: &Scenario, requests: Vec<(PlaceRequest, u32)>) -> Result<Report, Failure> {
     let mut scheduler = Scheduler::new(scenario);
     let mut outcomes: Vec<OutcomeLine> = Vec::with_capacity(requests.len());
     let mut index: HashMap<u64, usize> = HashMap::new();
-    let count = requests.len();
-    for request in requests {
+    let mut count = 0;
+    for (request, replicas) in requests {
         let id = request.name.clone();
+        if replicas > 1 {
+            // Replicas are placed all or none; each placed one gets its own line.
+            count += replicas as usize;
+            match scheduler
+                .place_replicas(&request, replicas)
+                .map_err(Failure::bad)?
+            {
+                Ok(ids) => {
+                    for (k, reservation) in ids.into_iter().enumerate() {
+                        index.insert(reservation.0, outcomes.len());
+                        outcomes.push(OutcomeLine {
+                            id: format!("{id}#{}", k + 1),
+                            site: None,
+                            path: None,
+                            bandwidth: None,
+                            cost_ms: None,
+                            reason: None,
+                            preempted: Vec::new(),
+                        });
+                    }
+                }
+                Err(refusal) => outcomes.push(OutcomeLine {
+                    id,
+                    site: None,
+                    path: None,
+                    bandwidth: None,
+                    cost_ms: None,
+                    reason: Some(refusal.reason),
+                    preempted: Vec::new(),
+                }),
+            }
+            continue;
+        }
+        count += 1;
         match scheduler.place(request).map_err(Failure::bad)? {
             Placed::Accepted {
                 reservation,

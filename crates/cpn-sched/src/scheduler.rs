@@ -521,10 +521,9 @@ impl Scheduler {
                 .map(|(m, n)| format!("{n} × {m}"))
                 .collect();
             return Err(format!(
-                "no site has {} free over [{}, {})",
+                "no site has {} free over {}",
                 asked.join(" and "),
-                request.start,
-                request.end
+                window(request.start, request.end)
             ));
         }
         Ok(fits)
@@ -677,6 +676,15 @@ fn savings(decision: &Decision) -> Option<Savings> {
             .map_or(0, |l| l.total)
             .saturating_sub(nearest.latency.map_or(0, |l| l.total)),
     })
+}
+
+/// `[start, end)` for messages, with `∞` for an open end.
+fn window(start: u64, end: u64) -> String {
+    if end == u64::MAX {
+        format!("[{start}, ∞)")
+    } else {
+        format!("[{start}, {end})")
+    }
 }
 
 fn overlaps(a: &PlaceRequest, b: &PlaceRequest) -> bool {
