@@ -44,6 +44,11 @@ pub fn place(instance: &Instance) -> Placement {
     for order in orders {
         st.reset(instance);
         st.run(&order);
+        // Every start ends with the link repair: it is where starts differ most.
+        let greedy = st.assigned.clone();
+        st.restore(instance, &greedy);
+        st.repair_links();
+        st.on_link = None;
         let value: f64 = st
             .assigned
             .iter()
@@ -54,8 +59,9 @@ pub fn place(instance: &Instance) -> Placement {
             best = Some((value, st.assigned.clone()));
         }
     }
+    let assigned = best.map(|b| b.1).unwrap_or_default();
     let mut placement = Placement::empty(instance.requests.len());
-    for (r, &p) in best.map(|b| b.1).unwrap_or_default().iter().enumerate() {
+    for (r, &p) in assigned.iter().enumerate() {
         if p != NONE {
             placement.assignment[r] = Some(st.site[p as usize] as usize);
         }
@@ -83,6 +89,9 @@ struct State {
     members: Vec<Vec<u32>>,
     slot: Vec<u32>,
     scratch: Vec<u32>,
+    /// Per link, the requests whose path crosses it; kept only during the final link repair
+    /// (`None` otherwise, so that the many starts pay nothing for it).
+    on_link: Option<Vec<Vec<u32>>>,
 }
 
 impl State {
@@ -124,6 +133,7 @@ impl State {
             members: vec![Vec::new(); inst.site_capacity.len()],
             slot: vec![0; n],
             scratch: Vec::new(),
+            on_link: None,
         }
     }
 
@@ -234,6 +244,11 @@ impl State {
         self.assigned[r] = p as u32;
         self.slot[r] = self.members[s].len() as u32;
         self.members[s].push(r as u32);
+        if let Some(on_link) = &mut self.on_link {
+            for i in self.link_start[p] as usize..self.link_start[p + 1] as usize {
+                on_link[self.links[i] as usize].push(r as u32);
+            }
+        }
     }
 
     fn remove(&mut self, r: usize) {
@@ -245,6 +260,14 @@ impl State {
             self.link_free[self.links[i] as usize] += bw;
         }
         self.assigned[r] = NONE;
+        if let Some(on_link) = &mut self.on_link {
+            for i in self.link_start[p] as usize..self.link_start[p + 1] as usize {
+                let list = &mut on_link[self.links[i] as usize];
+                if let Some(at) = list.iter().position(|&x| x as usize == r) {
+                    list.swap_remove(at);
+                }
+            }
+        }
         let slot = self.slot[r] as usize;
         self.members[s].swap_remove(slot);
         if let Some(&moved) = self.members[s].get(slot) {
@@ -310,5 +333,96 @@ impl State {
             self.scratch = list;
         }
         false
+    }
+
+    /// For an unplaced `r` whose pairs have room at the site but not on the links: moves one
+    /// placed request whose path crosses every full link of one of r's paths (to another
+    /// fitting pair, or out when it is worth less), when the exchange gains. Links, not sites,
+    /// are what most often leave requests out at high load.
+    fn eject_for_link(&mut self, r: usize) -> bool {
+        let bw = self.bandwidth[r];
+        for p in self.pairs(r) {
+            let s = self.site[p] as usize;
+            if self.site_free[s] < self.demand[r] {
+                continue;
+            }
+            let mut blocked = std::mem::take(&mut self.scratch);
+            blocked.clear();
+            blocked.extend(
+                self.path(p)
+                    .iter()
+                    .copied()
+                    .filter(|&l| self.link_free[l as usize] < bw),
+            );
+            if blocked.is_empty() {
+                self.scratch = blocked;
+                continue;
+            }
+            let crossing: Vec<u32> = self
+                .on_link
+                .as_ref()
+                .map_or_else(Vec::new, |on| on[blocked[0] as usize].clone());
+            for other in crossing {
+                let other = other as usize;
+                let q = self.assigned[other];
+                if q == NONE || other == r {
+                    continue;
+                }
+                let q = q as usize;
+                if self.bandwidth[other] == 0 {
+                    continue;
+                }
+                self.remove(other);
+                if !self.fits(r, p) {
+                    self.add(other, q);
+                    continue;
+                }
+                self.add(r, p);
+                let moved = self.best_fit(other);
+                let gain = self.value[p] + moved.map_or(0.0, |m| self.value[m]) - self.value[q];
+                if gain > EPS {
+                    if let Some(m) = moved {
+                        self.add(other, m);
+                    }
+                    self.scratch = blocked;
+                    return true;
+                }
+                self.remove(r);
+                self.add(other, q);
+            }
+            self.scratch = blocked;
+        }
+        false
+    }
+
+    /// Puts the state back to `assigned` (pair per request), with the link index on.
+    fn restore(&mut self, inst: &Instance, assigned: &[u32]) {
+        self.reset(inst);
+        self.on_link = Some(vec![Vec::new(); inst.link_capacity.len()]);
+        for (r, &p) in assigned.iter().enumerate() {
+            if p != NONE {
+                self.add(r, p as usize);
+            }
+        }
+    }
+
+    /// Passes of link ejection over the unplaced requests, while they gain.
+    fn repair_links(&mut self) {
+        for _ in 0..MAX_PASSES {
+            let mut improved = false;
+            for r in 0..self.assigned.len() {
+                if self.assigned[r] == NONE
+                    && (self.best_fit(r).is_some_and(|p| {
+                        self.add(r, p);
+                        true
+                    }) || self.eject_for_link(r))
+                {
+                    improved = true;
+                }
+            }
+            if !improved {
+                break;
+            }
+        }
     }
 }
