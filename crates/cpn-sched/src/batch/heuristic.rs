@@ -310,25 +310,10 @@ impl State {
                 if self.site_free[s] + self.demand[other] < self.demand[r] {
                     continue;
                 }
-                let q = self.assigned[other] as usize;
-                self.remove(other);
-                if !self.fits(r, p) {
-                    // It shared a link with r's path too tightly; put it back.
-                    self.add(other, q);
-                    continue;
-                }
-                self.add(r, p);
-                let moved = self.best_fit(other);
-                let gain = self.value[p] + moved.map_or(0.0, |m| self.value[m]) - self.value[q];
-                if gain > EPS {
-                    if let Some(m) = moved {
-                        self.add(other, m);
-                    }
+                if self.exchange(r, p, other) {
                     self.scratch = list;
                     return true;
                 }
-                self.remove(r);
-                self.add(other, q);
             }
             self.scratch = list;
         }
@@ -364,31 +349,13 @@ impl State {
                 .map_or_else(Vec::new, |on| on[blocked[0] as usize].clone());
             for other in crossing {
                 let other = other as usize;
-                let q = self.assigned[other];
-                if q == NONE || other == r {
+                if self.assigned[other] == NONE || other == r || self.bandwidth[other] == 0 {
                     continue;
                 }
-                let q = q as usize;
-                if self.bandwidth[other] == 0 {
-                    continue;
-                }
-                self.remove(other);
-                if !self.fits(r, p) {
-                    self.add(other, q);
-                    continue;
-                }
-                self.add(r, p);
-                let moved = self.best_fit(other);
-                let gain = self.value[p] + moved.map_or(0.0, |m| self.value[m]) - self.value[q];
-                if gain > EPS {
-                    if let Some(m) = moved {
-                        self.add(other, m);
-                    }
+                if self.exchange(r, p, other) {
                     self.scratch = blocked;
                     return true;
                 }
-                self.remove(r);
-                self.add(other, q);
             }
             self.scratch = blocked;
         }
@@ -424,5 +391,30 @@ impl State {
                 break;
             }
         }
+    }
+
+    /// Takes the placed `other` out, puts the unplaced `r` at pair `p`, and moves `other` to
+    /// its best fitting pair (or leaves it out); commits when the objective rises, else puts
+    /// everything back. True when committed.
+    fn exchange(&mut self, r: usize, p: usize, other: usize) -> bool {
+        let q = self.assigned[other] as usize;
+        self.remove(other);
+        if !self.fits(r, p) {
+            // Taking `other` out did not make room for `r` there; put it back.
+            self.add(other, q);
+            return false;
+        }
+        self.add(r, p);
+        let moved = self.best_fit(other);
+        let gain = self.value[p] + moved.map_or(0.0, |m| self.value[m]) - self.value[q];
+        if gain > EPS {
+            if let Some(m) = moved {
+                self.add(other, m);
+            }
+            return true;
+        }
+        self.remove(r);
+        self.add(other, q);
+        false
     }
 }
