@@ -24,7 +24,6 @@ use cpn_testdata::bench::{Stats, full_run, measure, rounds};
 use std::hint::black_box;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use cpn_route::{Constraints, Graph, KShortestPaths, Metric, ShortestPaths};
@@ -142,26 +141,15 @@ fn peer_report(
     rounds: usize,
 ) -> Result<serde_json::Value, String> {
     let script = cpn_testdata::workspace_root().join("bench/yen_peers.py");
-    let script = script.canonicalize().unwrap_or(script);
-    eprintln!("running the peers: python3 {} ...", script.display());
-    // The script's stderr goes straight to ours so that a Python traceback is seen as is.
-    let output = Command::new("python3")
-        .arg(&script)
-        .arg(csv)
-        .args([source, target].map(|n| n.to_string()))
-        .arg(K.to_string())
-        .arg(rounds.to_string())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run python3: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "{} exited with {}",
-            script.display(),
-            output.status
-        ));
-    }
-    serde_json::from_slice(&output.stdout)
+    let args = [
+        csv.display().to_string(),
+        source.to_string(),
+        target.to_string(),
+        K.to_string(),
+        rounds.to_string(),
+    ];
+    let out = cpn_testdata::bench::run_peer(&script, &args)?;
+    serde_json::from_str(&out)
         .map_err(|e| format!("{} printed no JSON report: {e}", script.display()))
 }
 

@@ -3,6 +3,8 @@
 //! `cargo test --all-targets` does not, and then a benchmark runs a small smoke version
 //! without its peers.
 
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Whether the benchmark was started by `cargo bench` (a full run with peers).
@@ -57,4 +59,28 @@ pub fn measure(rounds: usize, mut run: impl FnMut()) -> Stats {
         min: times[0],
         max: times[times.len() - 1],
     }
+}
+
+/// Runs a peer's script (`python3 SCRIPT ARGS...`, from `bench/`) and returns what it printed
+/// on standard output; its standard error goes straight to ours, so that a Python traceback
+/// is seen as it is. An error says why the peer could not be measured.
+pub fn run_peer(script: &Path, args: &[String]) -> Result<String, String> {
+    let script = script
+        .canonicalize()
+        .unwrap_or_else(|_| script.to_path_buf());
+    eprintln!("running the peers: python3 {} ...", script.display());
+    let output = Command::new("python3")
+        .arg(&script)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} exited with {}",
+            script.display(),
+            output.status
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
