@@ -357,6 +357,34 @@ impl Scheduler {
         Ok(Ok(placed))
     }
 
+    /// Brings a service's replicas (`replicas`, the reservations of its running copies) to
+    /// `target`, as an [`crate::autoscale::Autoscaler`] decided: new replicas are placed all or
+    /// none, the newest are released first when scaling down. On refusal nothing changes.
+    pub fn scale_replicas(
+        &mut self,
+        request: &PlaceRequest,
+        replicas: &mut Vec<ReservationId>,
+        target: u32,
+    ) -> Result<Result<(), Refusal>, SchedError> {
+        let current = replicas.len() as u32;
+        if target > current {
+            let base = PlaceRequest {
+                name: format!("{}+{current}", request.name),
+                ..request.clone()
+            };
+            match self.place_replicas(&base, target - current)? {
+                Ok(ids) => replicas.extend(ids),
+                Err(refusal) => return Ok(Err(refusal)),
+            }
+        }
+        while replicas.len() as u32 > target {
+            if let Some(id) = replicas.pop() {
+                self.release(id)?;
+            }
+        }
+        Ok(Ok(()))
+    }
+
     /// Releases a reservation: every booking it made is returned.
     pub fn release(&mut self, id: ReservationId) -> Result<Reservation, SchedError> {
         let r = self

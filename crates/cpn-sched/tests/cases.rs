@@ -502,3 +502,43 @@ fn replicas_are_placed_all_or_none() {
         "the first of the two was undone"
     );
 }
+
+#[test]
+fn an_autoscaled_service_gains_and_sheds_replicas() {
+    use cpn_sched::autoscale::{Autoscaler, Scale, ScalePolicy};
+    let scenario = two_sites();
+    let mut s = Scheduler::new(&scenario);
+    let q = request("web", RouterId(0), 5);
+    let mut replicas = Vec::new();
+    let mut scaler = Autoscaler::new(ScalePolicy::default(), 1);
+    s.scale_replicas(&q, &mut replicas, scaler.replicas())
+        .expect("valid")
+        .expect("one fits");
+    // 1 replica of 100 req/s at 400 req/s: 400 % busy, scale to ceil(400 / 60) = 7.
+    let Scale::Up { to, .. } = scaler.observe(0, 400.0, 100.0) else {
+        panic!("should scale up")
+    };
+    s.scale_replicas(&q, &mut replicas, to)
+        .expect("valid")
+        .expect("seven fit");
+    assert_eq!(replicas.len(), 7);
+    assert_eq!(s.reservations().count(), 7);
+    // Load drops; after the cooldown it scales down to 2, releasing the newest five.
+    let Scale::Down { to, .. } = scaler.observe(600, 100.0, 100.0) else {
+        panic!("should scale down")
+    };
+    let kept = replicas[..2].to_vec();
+    s.scale_replicas(&q, &mut replicas, to)
+        .expect("valid")
+        .expect("always fits");
+    assert_eq!(replicas, kept);
+    assert_eq!(s.reservations().count(), 2);
+    // More than fits is refused and changes nothing: 110 TFLOPS in all, 5 per replica.
+    let refusal = s
+        .scale_replicas(&q, &mut replicas, 30)
+        .expect("valid")
+        .expect_err("22 fit at most");
+    assert!(refusal.reason.contains("of 28"), "{}", refusal.reason);
+    assert_eq!(replicas.len(), 2);
+    assert_eq!(s.reservations().count(), 2);
+}
