@@ -20,7 +20,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use cpn_testdata::bench::{Stats, full_run, measure, rounds};
+use cpn_testdata::bench::{Stats, full_run, measure, print_loud, rounds};
 use std::hint::black_box;
 use std::io::Write;
 use std::path::Path;
@@ -216,9 +216,4 @@ fn print_table(rows: &[Row], a: Duration, b: Duration) {
     println!(
         "vs (a), vs (b): this row's median / cpn's median for (a) or (b); above 1 means slower than cpn"
     );
-}
-
-fn print_loud(message: &str) {
-    let bar = "!".repeat(message.len().min(100));
-    println!("{bar}\n{message}\n{bar}");
 }

@@ -84,3 +84,10 @@ pub fn run_peer(script: &Path, args: &[String]) -> Result<String, String> {
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
+
+/// Prints a message between bars, for what must not be missed in a benchmark's output
+/// (a skipped peer, a mismatch).
+pub fn print_loud(message: &str) {
+    let bar = "!".repeat(message.len().min(100));
+    println!("{bar}\n{message}\n{bar}");
+}

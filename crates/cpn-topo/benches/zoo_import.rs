@@ -11,7 +11,7 @@
 //! BENCHMARKS.md with this command. Under `cargo test --all-targets` it runs one round
 //! without the peers, as a smoke test.
 
-use cpn_testdata::bench::{Stats, full_run, measure, rounds};
+use cpn_testdata::bench::{Stats, full_run, measure, print_loud, rounds};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -202,9 +202,4 @@ fn print_table(rows: &[Row], cpn_parse: Duration, cpn_import: Duration) {
     println!(
         "vs (a), vs (b): this row's median / cpn's median for (a) or (b); above 1 means slower than cpn"
     );
-}
-
-fn print_loud(message: &str) {
-    let bar = "!".repeat(message.len().min(100));
-    println!("{bar}\n{message}\n{bar}");
 }
