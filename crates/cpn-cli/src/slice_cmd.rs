@@ -74,6 +74,11 @@ pub(crate) fn run(command: SliceCommand) -> Outcome {
             .ok_or_else(|| Failure::bad(format!("no router `{name}`")))
     };
     let (a, b) = (router(&from)?, router(&to)?);
+    if a == b {
+        return Err(Failure::bad(format!(
+            "--from and --to are both `{from}`: a slice joins two routers"
+        )));
+    }
     let amount: Bandwidth = guaranteed
         .parse()
         .map_err(|e| Failure::bad(format!("--guaranteed: {e}")))?;
