@@ -417,7 +417,7 @@ impl Scheduler {
             (None, Some(s)) => self.services[s.index()],
             (None, None) => return Err(SchedError::NoDemand(request.name.clone())),
         };
-        self.sync(request);
+        self.sync(request, only);
         let sla = SlaBounds {
             max_latency: request.max_latency,
             min_bandwidth: request.bandwidth,
@@ -605,12 +605,25 @@ impl Scheduler {
 
     /// Shows the engine what is free over the request's window: per site the compute in use at
     /// the busiest second, per link the bandwidth free for the request's slice.
-    fn sync(&mut self, request: &PlaceRequest) {
+    fn sync(&mut self, request: &PlaceRequest, only: Option<&[SiteId]>) {
         let (start, end) = (request.start, request.end);
-        for (i, cal) in self.sites.iter().enumerate() {
-            let used = cal.calendar(COMPUTE).map_or(0, |c| c.peak(start, end));
-            self.engine
-                .set_site_used(SiteId(i as u32), u128::from(used) * GFLOPS);
+        // Only the sites the decision will judge: a service's own (or the given few); every
+        // site for a raw demand.
+        let service_sites = request
+            .service
+            .filter(|_| request.demand.is_none())
+            .and_then(|s| self.engine.service_sites(s))
+            .map(<[SiteId]>::to_vec);
+        let sites: Vec<SiteId> = match (only, service_sites) {
+            (Some(only), _) => only.to_vec(),
+            (None, Some(sites)) => sites,
+            (None, None) => (0..self.sites.len()).map(|i| SiteId(i as u32)).collect(),
+        };
+        for site in sites {
+            let used = self.sites[site.index()]
+                .calendar(COMPUTE)
+                .map_or(0, |c| c.peak(start, end));
+            self.engine.set_site_used(site, u128::from(used) * GFLOPS);
         }
         for (i, cal) in self.links.iter().enumerate() {
             let free = cal.free_for(request.slice, start, end, request.isolation);
