@@ -27,6 +27,23 @@ use crate::sssp::ShortestPaths;
 /// every site, so it scales the carbon figure and never changes a ranking.
 pub const IT_KWH_PER_COMPUTE_HOUR: f64 = 0.25;
 
+/// What running `demand` for `processing` costs and emits at a site: price and grid carbon
+/// per compute-hour (1 TFLOPS for an hour), with the site's PUE. Prices are in millionths of
+/// the currency per compute-hour, carbon in mg CO2 per kWh; the result is (currency, grams).
+pub fn run_cost(
+    demand: Flops,
+    processing: Nanos,
+    price: Option<u64>,
+    carbon: Option<u64>,
+    pue: f64,
+) -> (Option<f64>, Option<f64>) {
+    let compute_hours = demand.per_second as f64 / 1e12 * processing.0 as f64 / 3.6e12;
+    let cost = price.map(|p| p as f64 / 1e6 * compute_hours);
+    let grams =
+        carbon.map(|mg| compute_hours * IT_KWH_PER_COMPUTE_HOUR * pue * mg as f64 / 1_000.0);
+    (cost, grams)
+}
+
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -705,11 +722,13 @@ impl Engine {
                 }
             }
         }
-        let compute_hours = demand.per_second as f64 / 1e12 * processing.0 as f64 / 3.6e12;
-        c.cost = self.sites.price[i].map(|p| p as f64 / 1e6 * compute_hours);
-        c.carbon_g = self.sites.carbon[i].map(|mg| {
-            compute_hours * IT_KWH_PER_COMPUTE_HOUR * self.sites.pue[i] * mg as f64 / 1_000.0
-        });
+        (c.cost, c.carbon_g) = run_cost(
+            demand,
+            processing,
+            self.sites.price[i],
+            self.sites.carbon[i],
+            self.sites.pue[i],
+        );
         c.load = Some((used.saturating_add(demand.per_second)) as f64 / capacity.per_second as f64);
         c
     }

@@ -16,7 +16,7 @@ use cpn_units::{Bandwidth, Bytes, Flops, Nanos};
 use serde::Serialize;
 
 use super::{Isolation, PlaceRequest, ReservationId, SchedError, Scheduler};
-use cpn_route::IT_KWH_PER_COMPUTE_HOUR;
+use cpn_route::run_cost;
 
 /// A job: compute for a while, data to move first, a deadline.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +64,6 @@ impl Scheduler {
             });
         }
         let processing_s = job.processing.0.div_ceil(1_000_000_000).max(1);
-        let compute_hours = job.demand.per_second as f64 / 1e12 * job.processing.0 as f64 / 3.6e12;
         let mut plans: Vec<Candidate> = Vec::new();
         let mut why: Vec<String> = Vec::new();
         for (i, info) in self.site_info.iter().enumerate() {
@@ -92,10 +91,13 @@ impl Scheduler {
                 ));
                 continue;
             }
-            let cost = info.price.map(|p| p as f64 / 1e6 * compute_hours);
-            let carbon = info
-                .carbon
-                .map(|mg| compute_hours * IT_KWH_PER_COMPUTE_HOUR * info.pue * mg as f64 / 1_000.0);
+            let (cost, carbon) = run_cost(
+                job.demand,
+                job.processing,
+                info.price,
+                info.carbon,
+                info.pue,
+            );
             plans.push(Candidate {
                 site,
                 transfer_s,
