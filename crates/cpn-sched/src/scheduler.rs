@@ -385,6 +385,52 @@ impl Scheduler {
         Ok(Ok(()))
     }
 
+    /// Decides `request` on the state at second `at`, booking nothing: the joint decision as
+    /// the network and the sites are then, with what is reserved over that second.
+    pub fn decide_at(
+        &mut self,
+        request: &cpn_route::Request,
+        at: u64,
+    ) -> Result<cpn_route::Decision, cpn_route::RequestError> {
+        let (service, demand) = match request.demand {
+            cpn_route::Demand::Service(s) => (Some(s), None),
+            cpn_route::Demand::Raw { demand, .. } => (None, Some(demand)),
+        };
+        let probe = PlaceRequest {
+            name: String::new(),
+            ingress: request.ingress,
+            service,
+            demand,
+            processing: Nanos::ZERO,
+            cores: 0,
+            memory_mib: 0,
+            gpus: Vec::new(),
+            bandwidth: request.sla.min_bandwidth,
+            max_latency: request.sla.max_latency,
+            max_loss: request.sla.max_loss,
+            priority: 0,
+            slice: None,
+            isolation: Isolation::Soft,
+            start: at,
+            end: at.saturating_add(1),
+            objective: request.objective,
+        };
+        self.sync(&probe, None);
+        self.engine.decide(request)
+    }
+
+    /// Sets what telemetry measured of a link: its one-way latency and its loss, for the
+    /// decisions that follow.
+    pub fn set_link_metrics(&mut self, link: LinkId, latency: Option<Nanos>, loss: Option<Ratio>) {
+        let g = self.engine.graph_mut();
+        if let Some(latency) = latency {
+            g.set_latency(link, latency);
+        }
+        if let Some(loss) = loss {
+            g.set_loss(link, loss);
+        }
+    }
+
     /// Releases a reservation: every booking it made is returned.
     pub fn release(&mut self, id: ReservationId) -> Result<Reservation, SchedError> {
         let r = self

@@ -1,0 +1,437 @@
+//! Request and reply bodies of the HTTP API, as JSON.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Every error reply: a stable code a program can match, and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `too_large`,
+    /// `rate_limited`, `unavailable`, `not_leader`.
+    pub code: String,
+    pub message: String,
+}
+
+/// The objective a decision optimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectiveName {
+    Latency,
+    Cost,
+    Carbon,
+    Load,
+    #[default]
+    Balanced,
+}
+
+/// A joint decision without a reservation: which site and path would serve this now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRequest {
+    /// The ingress router, by name.
+    pub from: String,
+    /// A service of the scenario, by name; or give `demand`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// A raw compute demand, such as `"2 TFLOPS"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demand: Option<String>,
+    /// Processing time of a raw demand, such as `"5 ms"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing: Option<String>,
+    /// End-to-end latency bound, such as `"20 ms"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_latency: Option<String>,
+    /// Free bandwidth every link of the path must have, such as `"100 Mbps"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_bandwidth: Option<String>,
+    /// End-to-end loss bound, such as `"0.1%"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_loss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<ObjectiveName>,
+}
+
+/// A request for compute and a path, reserved over a window of time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceRequest {
+    /// The caller's name for the request, carried into replies.
+    pub id: String,
+    /// The ingress router, by name.
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demand: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_bandwidth: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_latency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_loss: Option<String>,
+    /// 0 (lowest, never preempts) to 255.
+    #[serde(default)]
+    pub priority: u8,
+    /// A network slice of the caller's tenant, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<String>,
+    /// Hard isolation in the slice (only the slice's guarantee), rather than soft.
+    #[serde(default)]
+    pub hard: bool,
+    /// Window start in seconds since the controller's epoch; default now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<u64>,
+    /// Window end in seconds; default `start + duration`, or until released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<u64>,
+    /// How long to hold the reservation, such as `"10 min"`, instead of `end`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    /// Accelerators by model, such as `{"NVIDIA A100": 8}`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub gpus: std::collections::BTreeMap<String, u64>,
+    /// Copies placed all or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<ObjectiveName>,
+}
+
+/// Several placements in one call, placed in order, each committed on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceBatch {
+    pub requests: Vec<PlaceRequest>,
+}
+
+/// Latency of a decision, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LatencyUs {
+    pub total_us: u64,
+    pub network_us: u64,
+    pub processing_us: u64,
+    pub queueing_us: u64,
+}
+
+/// One candidate site of a decision and its verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CandidateView {
+    pub site: String,
+    pub feasible: bool,
+    pub chosen: bool,
+    pub latency_us: Option<u64>,
+    pub score: Option<f64>,
+    pub reason: String,
+}
+
+/// A decision: the chosen site and path, or why there is none, with every candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RouteReply {
+    /// The decision's number in the decision log.
+    pub id: String,
+    pub feasible: bool,
+    pub site: Option<String>,
+    /// Routers from the ingress to the site's router.
+    pub path: Vec<String>,
+    pub latency: Option<LatencyUs>,
+    /// The SRv6 segment list that steers the path.
+    pub sids: Vec<String>,
+    pub cost: Option<f64>,
+    pub carbon_g: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub candidates: Vec<CandidateView>,
+}
+
+/// The outcome of one placement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlaceReply {
+    /// The request's own id.
+    pub id: String,
+    pub accepted: bool,
+    /// The reservations made (one per replica).
+    pub reservations: Vec<ReservationView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Reservations of lower priority given up for this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preempted: Vec<u64>,
+}
+
+/// What a reservation holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReservationView {
+    pub id: u64,
+    pub tenant: String,
+    /// The request's id.
+    pub name: String,
+    pub site: String,
+    pub path: Vec<String>,
+    pub bandwidth: String,
+    pub start: u64,
+    /// `null` while held until released.
+    pub end: Option<u64>,
+    pub latency_us: u64,
+    pub compute_gflops: u64,
+}
+
+/// Bandwidth without compute between two routers (a circuit), optionally in a slice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitRequest {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub bandwidth: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<String>,
+    #[serde(default)]
+    pub hard: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+}
+
+/// A booked circuit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CircuitView {
+    pub id: u64,
+    pub tenant: String,
+    pub name: String,
+    pub path: Vec<String>,
+    pub bandwidth: String,
+    pub slice: Option<String>,
+    pub start: u64,
+    pub end: Option<u64>,
+}
+
+/// A network slice and what is used of it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SliceView {
+    pub name: String,
+    pub tenant: String,
+    pub guaranteed: String,
+    /// Traffic booked in the slice now, per link that carries any, bits/s.
+    pub used_bps: std::collections::BTreeMap<String, u64>,
+}
+
+/// A tenant of the controller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TenantView {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantCreate {
+    pub name: String,
+}
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, every tenant.
+    Admin,
+    /// Its own tenant's requests, reservations and slices.
+    Tenant,
+    /// Register and report as an agent of its tenant.
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Tenant => "tenant",
+            Role::Agent => "agent",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenCreate {
+    pub tenant: String,
+    pub role: Role,
+    /// A note for people, such as who holds it.
+    #[serde(default)]
+    pub label: String,
+}
+
+/// A token as listed: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TokenView {
+    pub id: String,
+    pub tenant: String,
+    pub role: Role,
+    pub label: String,
+}
+
+/// A token just created: the only time the secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: String,
+    pub tenant: String,
+    pub role: Role,
+    /// The bearer secret; the controller keeps only its SHA-256.
+    pub token: String,
+}
+
+/// The load an agent reports.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    /// CPU busy, 0 to 1.
+    pub cpu: f64,
+    /// Memory in use, 0 to 1.
+    pub memory: f64,
+    #[serde(default)]
+    pub tasks: u32,
+}
+
+/// A registered agent as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentView {
+    pub id: String,
+    pub tenant: String,
+    pub site: String,
+    pub public_key: String,
+    pub alive: bool,
+    /// Milliseconds since its last heartbeat, when it sent one.
+    pub last_seen_ms_ago: Option<u64>,
+    pub cpu: Option<f64>,
+}
+
+/// A measurement of a link or a site, from telemetry (in-flow or agents).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySample {
+    /// A link by name, or give `site`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// One-way latency of the link, such as `"2.5 ms"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<String>,
+    /// Loss of the link, such as `"0.5%"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<String>,
+    /// Whether the element works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryBatch {
+    pub samples: Vec<TelemetrySample>,
+}
+
+/// What a change of state did to the reservations it hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RecoveryView {
+    /// `rerouted`, `moved` or `lost`.
+    pub outcome: String,
+    pub name: String,
+    pub old: u64,
+    pub new: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TelemetryReply {
+    pub applied: usize,
+    pub recoveries: Vec<RecoveryView>,
+}
+
+/// The network as the dashboard draws it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MapView {
+    pub scenario: String,
+    pub routers: Vec<MapRouter>,
+    pub links: Vec<MapLink>,
+    pub sites: Vec<MapSite>,
+    pub services: Vec<MapService>,
+    /// The most recent decisions, newest first.
+    pub decisions: Vec<MapDecision>,
+    pub totals: MapTotals,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MapRouter {
+    pub name: String,
+    pub label: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub up: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MapLink {
+    pub name: String,
+    pub a: String,
+    pub b: String,
+    pub bandwidth: String,
+    pub latency_us: u64,
+    /// Booked now over capacity, 0 to 1.
+    pub utilisation: f64,
+    pub up: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MapSite {
+    pub name: String,
+    pub label: Option<String>,
+    pub tier: String,
+    pub router: String,
+    pub up: bool,
+    /// Compute booked now over capacity, 0 to 1.
+    pub load: f64,
+    pub agents: usize,
+    pub compute: String,
+    pub price: Option<f64>,
+    pub carbon_g_per_kwh: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MapService {
+    pub name: String,
+    pub sites: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MapDecision {
+    pub id: String,
+    pub request: String,
+    pub site: String,
+    pub path: Vec<String>,
+    pub latency_us: u64,
+    pub at_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MapTotals {
+    pub decisions: u64,
+    pub rejections: u64,
+    pub reservations: usize,
+    pub agents_up: usize,
+}
+
+/// One message of the event stream (`GET /api/v1/events`, server-sent events).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StreamEvent {
+    /// Increasing number of the event.
+    pub seq: u64,
+    /// `decision`, `reservation`, `release`, `link`, `site`, `agent`, `recovery`.
+    pub kind: String,
+    /// The tenant it belongs to; `null` for network-wide events every tenant sees.
+    pub tenant: Option<String>,
+    pub data: serde_json::Value,
+}

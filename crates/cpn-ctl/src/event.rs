@@ -1,0 +1,175 @@
+//! What goes into the controller and what comes out of it.
+
+use cpn_api::{
+    AgentRegistration, CircuitRequest, Heartbeat, PlaceBatch, RouteRequest, TelemetrySample,
+    TenantCreate, TokenCreate,
+};
+use cpn_model::{LinkId, SiteId};
+use serde::{Deserialize, Serialize};
+
+use crate::log::LogEntry;
+
+/// Everything that can happen to the controller. Sockets, timers and the data plane turn what
+/// they see into these; nothing else reaches the state.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A call of the API, by the holder of a token (its SHA-256, see [`crate::token_hash`]).
+    Api { req: u64, token: String, call: Call },
+    /// An agent's heartbeat, by the agent's token.
+    Heartbeat {
+        req: Option<u64>,
+        token: String,
+        agent: String,
+        heartbeat: Heartbeat,
+    },
+    /// Measurements from the data plane's telemetry (trusted, no token).
+    Telemetry { samples: Vec<TelemetrySample> },
+    /// The periodic timer: agent liveness, expiry of reservations whose window ended.
+    Tick,
+    /// A link failed or came back, as the network reported it.
+    LinkChange { link: LinkId, up: bool },
+    /// A site failed or came back, as its operator reported it.
+    SiteChange { site: SiteId, up: bool },
+}
+
+/// The calls of the API.
+#[derive(Debug, Clone)]
+pub enum Call {
+    Scenario,
+    Map,
+    Sites,
+    Services,
+    Route(RouteRequest),
+    Place(PlaceBatch),
+    Reservations,
+    Reservation(u64),
+    Release(u64),
+    Circuit(CircuitRequest),
+    Slices,
+    CreateTenant(TenantCreate),
+    Tenants,
+    /// A new token: the server drew the secret; the controller sees only its hash.
+    CreateToken {
+        create: TokenCreate,
+        id: String,
+        hash: String,
+    },
+    Tokens,
+    RevokeToken(String),
+    RegisterAgent(AgentRegistration),
+    Agents,
+    Telemetry(Vec<TelemetrySample>),
+    /// An operator marks a link or a site up or down, by name.
+    SetLink {
+        link: String,
+        up: bool,
+    },
+    SetSite {
+        site: String,
+        up: bool,
+    },
+}
+
+/// What the controller asks its surroundings to do, in order. A reply is sent only after
+/// every `Persist` before it is durable.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Make this durable.
+    Persist(Record),
+    /// Answer the call `req`.
+    Respond { req: u64, reply: Reply },
+    /// Tell subscribers of the event stream.
+    Emit(cpn_api::StreamEvent),
+    /// Program the data plane: steer a reservation's traffic (or stop, with no segments).
+    Steer {
+        reservation: u64,
+        headend: String,
+        segments: Vec<String>,
+    },
+}
+
+/// A reply: JSON with a status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Ok { status: u16, body: Vec<u8> },
+    Err(ApiError),
+}
+
+/// A refused call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "bad_request", message)
+    }
+
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(401, "unauthorized", "missing, unknown or revoked token")
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(403, "forbidden", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(404, "not_found", message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> ApiError {
+        ApiError::new(409, "conflict", message)
+    }
+}
+
+/// A durable record. Tenants, tokens and agents are tables; everything that changed the
+/// network state is an entry of the decision log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Record {
+    Log(Box<LogEntry>),
+    Tenant(TenantRecord),
+    Token(TokenRecord),
+    /// The token with this hash is revoked.
+    RevokeToken {
+        hash: String,
+    },
+    Agent(AgentRecord),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantRecord {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub id: String,
+    /// SHA-256 of the secret, hex.
+    pub hash: String,
+    pub tenant: String,
+    pub role: cpn_api::Role,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRecord {
+    pub id: String,
+    pub tenant: String,
+    pub site: String,
+    pub public_key: String,
+    /// The time of its newest registration: an older or equal one is a replay.
+    pub registered_ms: u64,
+    pub capabilities: String,
+}

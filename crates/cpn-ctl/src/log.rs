@@ -1,0 +1,85 @@
+//! The decision log: every command that changed the state (or decided anything), in order,
+//! with a digest of its outcome. Replaying the log on the scenario rebuilds the state, and the
+//! digests prove the replay decided the same.
+
+use cpn_api::{CircuitRequest, PlaceRequest, RouteRequest, TelemetrySample};
+use serde::{Deserialize, Serialize};
+
+/// One entry of the decision log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Its place in the log, from 1.
+    pub seq: u64,
+    /// The controller's time when it was decided, milliseconds.
+    pub at_ms: u64,
+    /// The tenant it was decided for; `None` for the operator and the network.
+    pub tenant: Option<String>,
+    pub command: Command,
+    /// What was decided, in short: replay must give the same.
+    pub outcome: String,
+}
+
+/// A command, resolved: everything that depended on the clock (a window's start) is filled in,
+/// so that applying it again gives the same result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Command {
+    Route {
+        request: RouteRequest,
+    },
+    Place {
+        request: PlaceRequest,
+    },
+    Release {
+        reservation: u64,
+    },
+    Circuit {
+        request: CircuitRequest,
+    },
+    Link {
+        link: String,
+        up: bool,
+    },
+    Site {
+        site: String,
+        up: bool,
+    },
+    Telemetry {
+        samples: Vec<TelemetrySample>,
+    },
+    /// Reservations whose window ended by `now_s` are released.
+    Expire {
+        now_s: u64,
+    },
+}
+
+/// Why a log could not be replayed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("log entry {seq}: expected number {expected}")]
+    Gap { seq: u64, expected: u64 },
+    #[error("log entry {seq} ({kind}): replay decided `{replayed}`, the log says `{logged}`")]
+    Diverged {
+        seq: u64,
+        kind: &'static str,
+        logged: String,
+        replayed: String,
+    },
+    #[error("log entry {seq}: {message}")]
+    Invalid { seq: u64, message: String },
+}
+
+impl Command {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::Route { .. } => "route",
+            Command::Place { .. } => "place",
+            Command::Release { .. } => "release",
+            Command::Circuit { .. } => "circuit",
+            Command::Link { .. } => "link",
+            Command::Site { .. } => "site",
+            Command::Telemetry { .. } => "telemetry",
+            Command::Expire { .. } => "expire",
+        }
+    }
+}
