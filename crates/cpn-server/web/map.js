@@ -28,6 +28,7 @@
     submitted: [],          // router path of the user's last decision, kept across refreshes
     chosenSite: null,
     geom: [],               // how to position each element, see place()
+    labels: [],             // router labels, placed apart by placeLabels()
     view: { k: 1, tx: 0, ty: 0 },  // zoom factor and pan offset, in viewBox units
     timer: 0,
   };
@@ -230,6 +231,7 @@
     for (const m of Object.values(state.el)) m.clear();
     state.linkByPair.clear();
     state.geom = [];
+    state.labels = [];
 
     const { pos, height, rowY } = layout(map.routers);
     state.pos = pos;
@@ -266,7 +268,7 @@
       at(g, r.name, 0, 0, 'translate');
       const label = h('text', { class: 'label', text: r.name });
       gLabels.append(label);
-      at(label, r.name, 7, 14, 'xy');
+      state.labels.push({ el: label, router: r.name, width: r.name.length * 5.9 });
     }
 
     // Sites sit on a small circle around their router, one direction each, so that several
@@ -321,6 +323,34 @@
         g.el.setAttribute('x1', f(x)); g.el.setAttribute('y1', f(y));
         g.el.setAttribute('x2', f(x + g.dx)); g.el.setAttribute('y2', f(y + g.dy));
       }
+    }
+    placeLabels(P);
+  }
+
+  // Each router label takes the first of four places around its router that covers no marker
+  // and no label placed before it, or else the least crowded one. Greedy, and cheap enough to
+  // run on every zoom step.
+  const LABEL_SPOTS = [[7, 14, 'start'], [7, -8, 'start'], [-7, 14, 'end'], [-7, -8, 'end']];
+  function placeLabels(P) {
+    const boxes = state.geom.filter((g) => g.kind === 'translate').map((g) => {
+      const [x, y] = P(g.router);
+      return [x + g.dx - 7, y + g.dy - 7, x + g.dx + 7, y + g.dy + 7];
+    });
+    const hits = (b) => boxes.filter((o) => b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3]).length;
+    for (const l of state.labels) {
+      const [x, y] = P(l.router);
+      let best = null;
+      for (const [dx, dy, anchor] of LABEL_SPOTS) {
+        const x0 = anchor === 'start' ? x + dx : x + dx - l.width;
+        const box = [x0, y + dy - 9, x0 + l.width, y + dy + 2];
+        const n = hits(box);
+        if (!best || n < best.n) best = { n, box, x: x + dx, y: y + dy, anchor };
+        if (n === 0) break;
+      }
+      boxes.push(best.box);
+      l.el.setAttribute('x', best.x.toFixed(1));
+      l.el.setAttribute('y', best.y.toFixed(1));
+      l.el.setAttribute('text-anchor', best.anchor);
     }
   }
 
@@ -469,7 +499,7 @@
       const panel = $('#decision');
       panel.dataset.state = 'error';
       panel.replaceChildren(html('h2', { text: 'Decision' }),
-        html('p', { class: 'refused', text: `Request failed: ${e.message}` }));
+        html('p', { class: 'refused', text: `Request failed: ${e.message}${e.code ? ` (${e.code})` : ''}` }));
       if (e.status === 401) handleApiError(e, 'route');
     } finally {
       button.disabled = false;

@@ -19,7 +19,12 @@ function check(cond, msg) {
 }
 
 async function getMap() {
-  const res = await fetch(`${url}/api/v1/map`, { headers: { Authorization: `Bearer ${token}` } });
+  let res;
+  try {
+    res = await fetch(`${url}/api/v1/map`, { headers: { Authorization: `Bearer ${token}` } });
+  } catch (e) {
+    throw new Failure(`cannot reach ${url}: ${e.cause?.message ?? e.message}`);
+  }
   const text = await res.text();
   check(res.ok, `GET /api/v1/map answered ${res.status}: ${text.slice(0, 300)}`);
   return JSON.parse(text);
@@ -78,8 +83,9 @@ async function main() {
       page.waitForResponse((r) => r.url().endsWith('/api/v1/route') && r.request().method() === 'POST'),
       page.click('#submit'),
     ]);
-    const decision = await response.json();
-    check(response.ok(), `POST /api/v1/route answered ${response.status()}: ${JSON.stringify(decision)}`);
+    const text = await response.text();
+    check(response.ok(), `POST /api/v1/route answered ${response.status()}: ${text.slice(0, 300)}`);
+    const decision = JSON.parse(text);
     check(decision.feasible, `decision for ${service.name} from ${ingress.name} is infeasible: ${decision.reason}`
       + `; candidates: ${JSON.stringify(decision.candidates)}`);
     await page.locator('#decision[data-state="feasible"]').waitFor();
