@@ -35,7 +35,8 @@
 
   const $ = (sel) => document.querySelector(sel);
 
-  // Builds an element; `attrs` become attributes (or properties for `text` and `class`).
+  // Builds an element: an SVG one for SVG tag names unless `svg: false`; `text` sets the
+  // text content (never HTML, so names from the server cannot inject markup).
   function h(tag, attrs = {}, ...children) {
     const svg = ['svg', 'g', 'line', 'circle', 'rect', 'path', 'text', 'title'].includes(tag) &&
       attrs.svg !== false;
