@@ -1,13 +1,17 @@
 //! Durable state of the cpn controller. One trait, [`Store`], with two backends: [`RedbStore`],
-//! an embedded database in a data directory (the default), and an etcd cluster for high
-//! availability, where a lease elects the one controller that writes.
+//! an embedded database in a data directory (the default), and [`EtcdStore`], an etcd cluster
+//! for high availability, where a lease elects the one controller that writes and every commit
+//! is fenced by that lease. The etcd backend talks to etcd's JSON gateway over HTTP; its etcd
+//! must run with larger transaction limits than etcd's defaults (see [`EtcdStore`]).
 //!
 //! The store knows tables of keys and opaque values, nothing of what they mean: the controller
 //! encodes its records. A commit is atomic and durable when it returns; a reader never sees half
 //! of one. The store never decides anything and never reads the controller's clock.
 
+mod etcd;
 mod redb_store;
 
+pub use etcd::{EtcdStore, parse_address};
 pub use redb_store::RedbStore;
 
 /// The version of the layout of the tables. A data directory written by another version is
