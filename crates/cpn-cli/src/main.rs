@@ -3,10 +3,13 @@
 //! meet, 1 an internal error.
 
 mod bench_cmd;
+mod client;
 mod place_cmd;
 mod route_cmd;
 mod scenario_cmd;
+mod serve_cmd;
 mod slice_cmd;
+mod token_cmd;
 mod topo_cmd;
 mod units_cmd;
 
@@ -24,6 +27,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the demo: the controller on 127.0.0.1 with the built-in national scenario,
+    /// simulated agents and a stream of requests; prints the dashboard URL.
+    Demo(serve_cmd::DemoArgs),
+    /// Run the controller: HTTP API, dashboard, metrics, durable state (docs/controller.md).
+    Serve(Box<serve_cmd::ServeArgs>),
+    /// API tokens of a controller.
+    #[command(subcommand)]
+    Token(token_cmd::TokenCommand),
+    /// Tenants of a controller.
+    #[command(subcommand)]
+    Tenant(token_cmd::TenantCommand),
+    /// Export, import and verify (replay) a controller's stored state.
+    #[command(subcommand)]
+    Data(serve_cmd::DataCommand),
     /// Benchmark inputs and timings, to compare cpn with peer libraries (BENCHMARKS.md).
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -67,6 +84,11 @@ pub(crate) type Outcome = Result<(), Failure>;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Demo(args) => serve_cmd::demo(args),
+        Command::Serve(args) => serve_cmd::serve(*args),
+        Command::Token(c) => token_cmd::token(c),
+        Command::Tenant(c) => token_cmd::tenant(c),
+        Command::Data(c) => serve_cmd::data(c),
         Command::Bench(c) => bench_cmd::run(c),
         Command::Scenario(c) => scenario_cmd::run(c),
         Command::Topo(c) => topo_cmd::run(c),

@@ -300,6 +300,11 @@ impl Controller {
         }
     }
 
+    /// Who holds the token with this hash, if anyone.
+    pub fn principal_of(&self, token: &str) -> Option<Principal> {
+        self.principal(token).ok()
+    }
+
     fn principal(&self, token: &str) -> Result<Principal, ApiError> {
         self.tokens
             .get(token)

@@ -1,0 +1,538 @@
+//! `cpn serve` (the controller), `cpn demo` (the controller with simulated agents and traffic
+//! on the built-in scenario) and `cpn data` (export, import and replay of a data directory).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use cpn_server::ServerConfig;
+use cpn_store::{RedbStore, Store};
+use cpn_units::Nanos;
+use serde::Deserialize;
+
+use crate::scenario_cmd::load;
+use crate::{Failure, Outcome};
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// A TOML file with any of the settings below (flags and environment win over it).
+    #[arg(long, env = "CPN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:7878].
+    #[arg(long, env = "CPN_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Data directory of the embedded store [default: ./cpn-data].
+    #[arg(long, env = "CPN_DATA", conflicts_with = "store")]
+    data: Option<PathBuf>,
+    /// A shared store for high availability: etcd://host:port[,host:port...]. Controllers on
+    /// the same store elect one leader; the others wait and take over.
+    #[arg(long, env = "CPN_STORE")]
+    store: Option<String>,
+    /// The scenario to start an empty store with: a TOML file or a built-in name.
+    #[arg(long, env = "CPN_SCENARIO")]
+    scenario: Option<String>,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, env = "CPN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "CPN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// This controller's name among its peers [default: cpn-<pid>].
+    #[arg(long, env = "CPN_NAME")]
+    name: Option<String>,
+    /// Agents' heartbeat interval: three missed ones mark a site down [default: 1 s].
+    #[arg(long, env = "CPN_HEARTBEAT_INTERVAL")]
+    heartbeat_interval: Option<String>,
+    /// Where the first start writes the admin token [default: <data>/admin.token].
+    #[arg(long, env = "CPN_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
+    /// Calls per second allowed per token [default: 50000].
+    #[arg(long, env = "CPN_RATE_LIMIT")]
+    rate_limit: Option<f64>,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    log_json: bool,
+}
+
+/// The settings a config file may hold: the flags' names with underscores.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    store: Option<String>,
+    scenario: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    name: Option<String>,
+    heartbeat_interval: Option<String>,
+    admin_token_file: Option<PathBuf>,
+    rate_limit: Option<f64>,
+}
+
+fn read_config(path: &Path) -> Result<FileConfig, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::bad(format!("--config `{}`: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| Failure::bad(format!("--config `{}`: {e}", path.display())))
+}
+
+fn duration(flag: &str, text: &str) -> Result<Duration, Failure> {
+    let n: Nanos = text
+        .parse()
+        .map_err(|e| Failure::bad(format!("--{flag}: {e}")))?;
+    if n.0 == 0 {
+        return Err(Failure::bad(format!("--{flag}: must be more than zero")));
+    }
+    Ok(Duration::from_nanos(n.0))
+}
+
+pub(crate) fn init_logs(json: bool, default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CPN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Opens the store: etcd when an address is given, else redb in the data directory.
+pub(crate) fn open_store(data: &Path, store: Option<&str>) -> Result<Box<dyn Store>, Failure> {
+    match store {
+        Some(address) => {
+            let endpoints = cpn_store::parse_address(address)
+                .map_err(|e| Failure::bad(format!("--store: {e}")))?;
+            let store =
+                cpn_store::EtcdStore::connect(&endpoints, cpn_store::EtcdStore::DEFAULT_PREFIX)
+                    .map_err(|e| Failure::bad(format!("--store `{address}`: {e}")))?;
+            Ok(Box::new(store))
+        }
+        None => Ok(Box::new(
+            RedbStore::open(data).map_err(|e| Failure::bad(format!("--data: {e}")))?,
+        )),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Internal(anyhow::anyhow!("tokio runtime: {e}")))
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+/// Writes a secret readable by its owner only.
+fn write_secret(path: &Path, secret: &str) -> Result<(), Failure> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Failure::bad(format!("admin token file `{}`: {e}", path.display())))?;
+    writeln!(file, "{secret}")
+        .map_err(|e| Failure::bad(format!("admin token file `{}`: {e}", path.display())))
+}
+
+/// The admin secret to create on a store with no token: `CPN_ADMIN_TOKEN`, or a new one.
+fn bootstrap_secret() -> Result<(String, bool), Failure> {
+    match std::env::var("CPN_ADMIN_TOKEN") {
+        Ok(s) if !s.trim().is_empty() => Ok((s.trim().to_string(), false)),
+        _ => {
+            let mut bytes = [0u8; 32];
+            getrandom_fill(&mut bytes)?;
+            Ok((format!("cpn_{}", hex_encode(&bytes)), true))
+        }
+    }
+}
+
+fn getrandom_fill(bytes: &mut [u8]) -> Result<(), Failure> {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(bytes))
+        .map_err(|e| Failure::Internal(anyhow::anyhow!("randomness: {e}")))
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn serve(args: ServeArgs) -> Outcome {
+    let file = match &args.config {
+        Some(path) => read_config(path)?,
+        None => FileConfig::default(),
+    };
+    init_logs(args.log_json, "info");
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 7878)));
+    let data = args
+        .data
+        .or(file.data)
+        .unwrap_or_else(|| PathBuf::from("cpn-data"));
+    let store_address = args.store.or(file.store);
+    let scenario = match args.scenario.or(file.scenario) {
+        Some(s) => Some(load(&s)?),
+        None => None,
+    };
+    let tls = match (
+        args.tls_cert.or(file.tls_cert),
+        args.tls_key.or(file.tls_key),
+    ) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        _ => return Err(Failure::bad("give both --tls-cert and --tls-key")),
+    };
+    let heartbeat = match args.heartbeat_interval.or(file.heartbeat_interval) {
+        Some(t) => duration("heartbeat-interval", &t)?,
+        None => Duration::from_secs(1),
+    };
+    let token_file = args
+        .admin_token_file
+        .or(file.admin_token_file)
+        .unwrap_or_else(|| data.join("admin.token"));
+    let store = open_store(&data, store_address.as_deref())?;
+    let (secret, generated) = bootstrap_secret()?;
+    let mut config = ServerConfig::new(listen);
+    if let Some(name) = args.name.or(file.name) {
+        config.name = name;
+    }
+    config.scenario = scenario;
+    config.tls = tls;
+    config.heartbeat_interval = heartbeat;
+    if let Some(rate) = args.rate_limit.or(file.rate_limit) {
+        config.limits.rate_per_token = rate;
+        config.limits.burst = rate.max(1.0);
+    }
+    config.bootstrap_token_hash = Some(cpn_ctl::token_hash(&secret));
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let running = cpn_server::start(config, store)
+            .await
+            .map_err(Failure::bad)?;
+        eprintln!("cpn controller listening on {}", running.url());
+        let bootstrapped = running.core.clone();
+        let wrote = tokio::spawn({
+            let token_file = token_file.clone();
+            async move {
+                // The token file is written once the core has created the token, never before.
+                loop {
+                    if bootstrapped.bootstrapped() {
+                        return generated && write_secret(&token_file, &secret).is_ok();
+                    }
+                    if bootstrapped.is_ready() {
+                        return false;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        });
+        tokio::select! {
+            _ = stop_signal() => {}
+            _ = running.wait_core() => {}
+        }
+        if let Ok(true) = wrote.await {
+            tracing::info!(file = %token_file.display(), "wrote the admin token");
+        }
+        running.shutdown().await.map_err(Failure::bad)
+    })
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    listen: SocketAddr,
+    /// The scenario: a TOML file or a built-in name.
+    #[arg(long, default_value = "national")]
+    scenario: String,
+    /// Synthetic requests per second.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    /// Stop after this long (such as `60 s`); until Ctrl-C by default.
+    #[arg(long)]
+    duration: Option<String>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Keep the state in this directory (a fresh temporary one by default).
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+pub(crate) fn demo(args: DemoArgs) -> Outcome {
+    init_logs(false, "warn");
+    let scenario = load(&args.scenario)?;
+    if !(args.rate > 0.0 && args.rate <= 100_000.0) {
+        return Err(Failure::bad(
+            "--rate: expected more than 0 and at most 100000 per second",
+        ));
+    }
+    let stop_after = args
+        .duration
+        .as_deref()
+        .map(|d| duration("duration", d))
+        .transpose()?;
+    let temp = match &args.data {
+        Some(_) => None,
+        None => Some(
+            tempdir()
+                .map_err(|e| Failure::Internal(anyhow::anyhow!("temporary directory: {e}")))?,
+        ),
+    };
+    let data = args
+        .data
+        .clone()
+        .or_else(|| temp.as_ref().map(|t| t.0.clone()))
+        .unwrap_or_default();
+    let store = open_store(&data, None)?;
+    let (secret, _) = bootstrap_secret()?;
+    let admin = cpn_ctl::token_hash(&secret);
+    let mut config = ServerConfig::new(args.listen);
+    config.name = "demo".into();
+    config.scenario = Some(scenario.clone());
+    config.bootstrap_token_hash = Some(admin.clone());
+    let rt = runtime()?;
+    let outcome = rt.block_on(async move {
+        let running = cpn_server::start(config, store).await.map_err(Failure::bad)?;
+        if !running.ready(Duration::from_secs(30)).await {
+            let e = running.shutdown().await.err().map_or("not ready".to_string(), |e| e.to_string());
+            return Err(Failure::bad(e));
+        }
+        let demo = cpn_server::demo::DemoConfig {
+            rate: args.rate,
+            seed: args.seed,
+            heartbeat_interval: Duration::from_secs(1),
+            link_failures: Some(Duration::from_secs(90)),
+        };
+        let (stats, tasks) = cpn_server::demo::start(running.core.clone(), Arc::new(scenario), admin, demo)
+            .await
+            .map_err(Failure::bad)?;
+        println!("cpn demo: the national computing power network, live");
+        println!("  dashboard  {}/#token={secret}", running.url());
+        println!("  API        {}/openapi.json   metrics {}/metrics", running.url(), running.url());
+        println!("  CLI        cpn route --server {} --token {secret} --from beijing --service ar-cloud-gaming", running.url());
+        println!("  Ctrl-C stops.");
+        let summary = async {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                let (p50, p99) = stats.take_percentiles().unwrap_or((0, 0));
+                let line = format!(
+                    "requests {:>7}  accepted {:>7}  refused {:>5}  errors {:>3}  agents {:>3}  place p50 {:>5} µs  p99 {:>6} µs",
+                    stats.requests.load(Ordering::Relaxed),
+                    stats.accepted.load(Ordering::Relaxed),
+                    stats.refused.load(Ordering::Relaxed),
+                    stats.errors.load(Ordering::Relaxed),
+                    running.core.agents_alive(),
+                    p50,
+                    p99,
+                );
+                print!("\r{line}");
+                let _ = std::io::stdout().flush();
+            }
+        };
+        let stop = async {
+            match stop_after {
+                Some(d) => tokio::time::sleep(d).await,
+                None => stop_signal().await,
+            }
+        };
+        tokio::select! {
+            _ = summary => {}
+            _ = stop => {}
+        }
+        println!();
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        running.shutdown().await.map_err(Failure::bad)?;
+        println!("cpn demo: stopped cleanly");
+        Ok(())
+    });
+    drop(temp);
+    outcome
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir() -> std::io::Result<TempDir> {
+    let mut bytes = [0u8; 8];
+    getrandom_fill(&mut bytes).map_err(|_| std::io::Error::other("randomness"))?;
+    let path = std::env::temp_dir().join(format!("cpn-demo-{}", hex_encode(&bytes)));
+    std::fs::create_dir_all(&path)?;
+    Ok(TempDir(path))
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DataCommand {
+    /// Writes every table of a stopped controller's store as JSON lines.
+    Export {
+        #[arg(long, default_value = "cpn-data")]
+        data: PathBuf,
+        #[arg(long)]
+        store: Option<String>,
+        /// The file to write ('-' for standard output).
+        #[arg(long, default_value = "-")]
+        out: String,
+    },
+    /// Loads an export into an empty store, then replays it to check it.
+    Import {
+        #[arg(long, default_value = "cpn-data")]
+        data: PathBuf,
+        #[arg(long)]
+        store: Option<String>,
+        /// The export file.
+        file: PathBuf,
+    },
+    /// Replays a store's decision log on its scenario and checks every decision comes out the
+    /// same.
+    Verify {
+        #[arg(long, default_value = "cpn-data")]
+        data: PathBuf,
+        #[arg(long)]
+        store: Option<String>,
+    },
+}
+
+/// One line of an export.
+#[derive(Debug, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportLine {
+    table: String,
+    key: String,
+    value: String,
+}
+
+pub(crate) fn data(command: DataCommand) -> Outcome {
+    match command {
+        DataCommand::Export { data, store, out } => {
+            let store = open_store(&data, store.as_deref())?;
+            let rows = cpn_store::export(store.as_ref()).map_err(Failure::bad)?;
+            let mut text = String::new();
+            for (table, key, value) in rows {
+                let value = String::from_utf8(value).map_err(|e| {
+                    Failure::bad(format!(
+                        "table {}, key `{key}`: not UTF-8: {e}",
+                        table.name()
+                    ))
+                })?;
+                let line = ExportLine {
+                    table: table.name().to_string(),
+                    key,
+                    value,
+                };
+                text.push_str(
+                    &serde_json::to_string(&line).map_err(|e| Failure::Internal(e.into()))?,
+                );
+                text.push('\n');
+            }
+            if out == "-" {
+                print!("{text}");
+            } else {
+                std::fs::write(&out, text)
+                    .map_err(|e| Failure::bad(format!("--out `{out}`: {e}")))?;
+            }
+            Ok(())
+        }
+        DataCommand::Import { data, store, file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::bad(format!("`{}`: {e}", file.display())))?;
+            let mut ops = Vec::new();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let at = |m: String| Failure::bad(format!("{}:{}: {m}", file.display(), n + 1));
+                let row: ExportLine = serde_json::from_str(line).map_err(|e| at(e.to_string()))?;
+                let table = cpn_store::Table::ALL
+                    .into_iter()
+                    .find(|t| t.name() == row.table)
+                    .ok_or_else(|| {
+                        at(format!(
+                            "table: no table `{}` (known: meta, tenants, tokens, agents, log)",
+                            row.table
+                        ))
+                    })?;
+                ops.push(cpn_store::Op::Put {
+                    table,
+                    key: row.key,
+                    value: row.value.into_bytes(),
+                });
+            }
+            let mut store = open_store(&data, store.as_deref())?;
+            store
+                .acquire_leadership("cpn-import")
+                .map_err(Failure::bad)?;
+            let occupied = cpn_store::Table::ALL
+                .into_iter()
+                .filter(|t| *t != cpn_store::Table::Meta)
+                .map(|t| store.scan(t).map(|rows| !rows.is_empty()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(Failure::bad)?
+                .into_iter()
+                .any(|b| b)
+                || store
+                    .get(cpn_store::Table::Meta, "scenario")
+                    .map_err(Failure::bad)?
+                    .is_some();
+            if occupied {
+                return Err(Failure::bad(format!(
+                    "the store at {} is not empty: import only into an empty one, so nothing stored is lost",
+                    store.describe()
+                )));
+            }
+            store.commit(&ops).map_err(Failure::bad)?;
+            let (ctl, replayed) = cpn_server::load(store.as_mut(), None).map_err(Failure::bad)?;
+            println!(
+                "imported {} rows; scenario `{}`, {replayed} log entries replayed identically",
+                ops.len(),
+                ctl.scenario().name
+            );
+            Ok(())
+        }
+        DataCommand::Verify { data, store } => {
+            let mut store = open_store(&data, store.as_deref())?;
+            let (ctl, replayed) = cpn_server::load(store.as_mut(), None).map_err(Failure::bad)?;
+            println!(
+                "scenario `{}`: {replayed} log entries replayed, every decision the same; {} reservations held",
+                ctl.scenario().name,
+                ctl.scheduler().reservations().count()
+            );
+            Ok(())
+        }
+    }
+}
