@@ -6,13 +6,12 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use cpn_model::{Scenario, SliceId};
-use cpn_route::Objective;
+use cpn_model::Scenario;
 use cpn_sched::batch::{self, BatchRequest, Instance, VALUE_BASE_MS};
-use cpn_sched::{Isolation, PlaceRequest, Placed, Scheduler};
-use cpn_units::{Bandwidth, Flops, Nanos, Ratio};
-use serde::{Deserialize, Serialize};
+use cpn_sched::{PlaceRequest, Placed, Scheduler};
+use serde::Serialize;
 
+use crate::client::{Remote, print_json};
 use crate::scenario_cmd::load;
 use crate::{Failure, Outcome};
 
@@ -29,6 +28,8 @@ pub(crate) struct PlaceArgs {
     /// Print the outcome as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    remote: Remote,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -42,32 +43,8 @@ enum Strategy {
     Optimal,
 }
 
-/// One line of the requests file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WireRequest {
-    id: String,
-    from: String,
-    service: Option<String>,
-    demand: Option<String>,
-    processing: Option<String>,
-    min_bandwidth: Option<String>,
-    max_latency: Option<String>,
-    max_loss: Option<String>,
-    #[serde(default)]
-    priority: u8,
-    slice: Option<String>,
-    #[serde(default)]
-    hard: bool,
-    /// Window in seconds; default `[0, ∞)`.
-    start: Option<u64>,
-    end: Option<u64>,
-    /// Accelerators by model: `{"NVIDIA L20": 8}` (online only).
-    #[serde(default)]
-    gpus: std::collections::BTreeMap<String, u64>,
-    /// Copies of the request, placed all or none (online only).
-    replicas: Option<u32>,
-}
+/// One line of the requests file: the API's placement request.
+type WireRequest = cpn_api::PlaceRequest;
 
 #[derive(Debug, Serialize)]
 struct Report {
@@ -104,26 +81,15 @@ struct OutcomeLine {
 }
 
 pub(crate) fn run(args: PlaceArgs) -> Outcome {
+    if args.remote.server.is_some() {
+        return remote(&args);
+    }
     let scenario = load(&args.scenario)?;
-    let text = std::fs::read_to_string(&args.requests)
-        .map_err(|e| Failure::bad(format!("cannot read `{}`: {e}", args.requests.display())))?;
     let file = args.requests.display().to_string();
     let mut requests = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        let wire: WireRequest = serde_json::from_str(line).map_err(|e| {
-            // serde_json ends its message with the position, which the prefix already gives.
-            let message = e.to_string();
-            let message = message
-                .rsplit_once(" at line ")
-                .map_or(message.as_str(), |(m, _)| m)
-                .to_string();
-            Failure::bad(format!("{file}:{}:{}: {message}", n + 1, e.column()))
-        })?;
+    for (line, wire) in read_requests(&args.requests)? {
         let request = convert(&wire, &scenario)
-            .map_err(|e| Failure::bad(format!("{file}:{}: request `{}`: {e}", n + 1, wire.id)))?;
+            .map_err(|e| Failure::bad(format!("{file}:{line}: request `{}`: {e}", wire.id)))?;
         requests.push((request, wire.replicas.unwrap_or(1)));
     }
     let report = match args.strategy {
@@ -162,72 +128,9 @@ pub(crate) fn run(args: PlaceArgs) -> Outcome {
     Ok(())
 }
 
-fn quantity<T: std::str::FromStr<Err = cpn_units::UnitError>>(
-    field: &str,
-    v: &Option<String>,
-) -> Result<Option<T>, String> {
-    v.as_deref()
-        .map(|t| t.parse::<T>().map_err(|e| format!("{field}: {e}")))
-        .transpose()
-}
-
 fn convert(w: &WireRequest, scenario: &Scenario) -> Result<PlaceRequest, String> {
-    let ingress = scenario
-        .router(&w.from)
-        .ok_or_else(|| format!("from: no router `{}`", w.from))?
-        .id;
-    let service = match &w.service {
-        Some(name) => Some(
-            scenario
-                .service(name)
-                .ok_or_else(|| format!("service: no service `{name}`"))?
-                .id,
-        ),
-        None => None,
-    };
-    let demand = quantity::<Flops>("demand", &w.demand)?;
-    if service.is_none() && demand.is_none() {
-        return Err("give `service` or `demand`".to_string());
-    }
-    let slice = match &w.slice {
-        Some(name) => Some(
-            scenario
-                .slices
-                .iter()
-                .find(|s| &s.name == name)
-                .map(|s| s.id)
-                .ok_or_else(|| format!("slice: no slice `{name}`"))?,
-        ),
-        None => None,
-    };
-    let (start, end) = (w.start.unwrap_or(0), w.end.unwrap_or(u64::MAX));
-    if start >= end {
-        return Err(format!("window [{start}, {end}) is empty"));
-    }
-    Ok(PlaceRequest {
-        name: w.id.clone(),
-        ingress,
-        service,
-        demand,
-        processing: quantity::<Nanos>("processing", &w.processing)?.unwrap_or(Nanos::ZERO),
-        cores: 0,
-        memory_mib: 0,
-        gpus: w.gpus.iter().map(|(m, n)| (m.clone(), *n)).collect(),
-        bandwidth: quantity::<Bandwidth>("min_bandwidth", &w.min_bandwidth)?
-            .unwrap_or(Bandwidth::ZERO),
-        max_latency: quantity::<Nanos>("max_latency", &w.max_latency)?,
-        max_loss: quantity::<Ratio>("max_loss", &w.max_loss)?,
-        priority: w.priority,
-        slice: slice.map(|s: SliceId| s),
-        isolation: if w.hard {
-            Isolation::Hard
-        } else {
-            Isolation::Soft
-        },
-        start,
-        end,
-        objective: Objective::Latency,
-    })
+    // Offline, windows are counted from 0 and no tenant limits the slices.
+    cpn_api::to_place(w, scenario, 0, None).map_err(|e| e.to_string())
 }
 
 fn online(scenario: &Scenario, requests: Vec<(PlaceRequest, u32)>) -> Result<Report, Failure> {
@@ -459,4 +362,82 @@ fn path_of(scenario: &Scenario, ingress: u32, links: &[u32]) -> Vec<String> {
         out.push(scenario.routers[at as usize].name.clone());
     }
     out
+}
+
+/// Reads the requests file: every line parsed with its line number, errors with file, line
+/// and column.
+fn read_requests(path: &std::path::Path) -> Result<Vec<(usize, WireRequest)>, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::bad(format!("cannot read `{}`: {e}", path.display())))?;
+    let file = path.display().to_string();
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let wire: WireRequest = serde_json::from_str(line).map_err(|e| {
+            // serde_json ends its message with the position, which the prefix already gives.
+            let message = e.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m)
+                .to_string();
+            Failure::bad(format!("{file}:{}:{}: {message}", n + 1, e.column()))
+        })?;
+        out.push((n + 1, wire));
+    }
+    Ok(out)
+}
+
+/// Places the file's requests through a running controller, in calls of at most
+/// [`cpn_ctl::MAX_BATCH`]; each acknowledged placement is durable there.
+fn remote(args: &PlaceArgs) -> Outcome {
+    let Some(client) = args.remote.client()? else {
+        return Err(Failure::bad("--server is needed"));
+    };
+    if !matches!(args.strategy, Strategy::Online) {
+        return Err(Failure::bad(
+            "--server places online only (the controller's own strategy)",
+        ));
+    }
+    let requests: Vec<WireRequest> = read_requests(&args.requests)?
+        .into_iter()
+        .map(|(_, w)| w)
+        .collect();
+    let mut results: Vec<cpn_api::PlaceReply> = Vec::with_capacity(requests.len());
+    for chunk in requests.chunks(cpn_ctl::MAX_BATCH) {
+        #[derive(serde::Deserialize)]
+        struct Results {
+            results: Vec<cpn_api::PlaceReply>,
+        }
+        let batch = cpn_api::PlaceBatch {
+            requests: chunk.to_vec(),
+        };
+        let reply: Results = client.post("/api/v1/place", &batch)?;
+        results.extend(reply.results);
+    }
+    if args.json {
+        return print_json(&serde_json::json!({ "results": results }));
+    }
+    let accepted = results.iter().filter(|r| r.accepted).count();
+    println!(
+        "{} requests (controller {}): {accepted} accepted, {} rejected",
+        results.len(),
+        args.remote.server.as_deref().unwrap_or(""),
+        results.len() - accepted
+    );
+    for r in &results {
+        match (r.reservations.first(), &r.reason) {
+            (Some(held), _) => println!(
+                "  {:<12} -> {} via {} (reservation {})",
+                r.id,
+                held.site,
+                held.path.join(" -> "),
+                held.id
+            ),
+            (None, Some(reason)) => println!("  {:<12} rejected: {reason}", r.id),
+            _ => {}
+        }
+    }
+    Ok(())
 }

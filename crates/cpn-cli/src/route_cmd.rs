@@ -7,6 +7,7 @@ use cpn_route::srv6::{Ipv6Prefix, Mode, RAW_DEMAND_PREFIX, service_prefix};
 use cpn_route::{Demand, Engine, Objective, Report, Request, SlaBounds, steering};
 use cpn_units::{Bandwidth, Flops, Nanos, Ratio};
 
+use crate::client::{Remote, print_json};
 use crate::scenario_cmd::load;
 use crate::{Failure, Outcome};
 
@@ -57,6 +58,8 @@ pub(crate) struct RouteArgs {
     /// The headend's uplink device in the printed `ip -6 route` command.
     #[arg(long, default_value = "cpn0")]
     dev: String,
+    #[command(flatten)]
+    remote: Remote,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -82,6 +85,9 @@ fn quantity<T: std::str::FromStr<Err = cpn_units::UnitError>>(
 }
 
 pub(crate) fn run(args: RouteArgs) -> Outcome {
+    if args.remote.server.is_some() {
+        return remote(&args);
+    }
     let scenario = load(&args.scenario)?;
     let request = request(&args, &scenario)?;
     let objective = request.objective;
@@ -228,5 +234,72 @@ fn print_report(r: &Report, explain: bool) {
                 c.reason.as_deref().unwrap_or("")
             );
         }
+    }
+}
+
+/// The same decision asked of a running controller, which logs it.
+fn remote(args: &RouteArgs) -> Outcome {
+    let Some(client) = args.remote.client()? else {
+        return Err(Failure::bad("--server is needed"));
+    };
+    let objective = match args.objective {
+        ObjectiveArg::Latency => cpn_api::ObjectiveName::Latency,
+        ObjectiveArg::Cost => cpn_api::ObjectiveName::Cost,
+        ObjectiveArg::Carbon => cpn_api::ObjectiveName::Carbon,
+        ObjectiveArg::Load => cpn_api::ObjectiveName::Load,
+        ObjectiveArg::Balanced => cpn_api::ObjectiveName::Balanced,
+    };
+    let request = cpn_api::RouteRequest {
+        from: args.from.clone(),
+        service: args.service.clone(),
+        demand: args.demand.clone(),
+        processing: args.processing.clone(),
+        max_latency: args.max_latency.clone(),
+        min_bandwidth: args.min_bandwidth.clone(),
+        max_loss: args.max_loss.clone(),
+        objective: Some(objective),
+    };
+    let reply: cpn_api::RouteReply = client.post("/api/v1/route", &request)?;
+    if args.json {
+        print_json(&reply)?;
+    } else {
+        match (&reply.site, &reply.latency) {
+            (Some(site), Some(l)) => {
+                println!("decision {}", reply.id);
+                println!("site     {site}");
+                println!("path     {}", reply.path.join(" -> "));
+                println!(
+                    "latency  {} µs = network rtt {} + processing {} + queueing {}",
+                    l.total_us, l.network_us, l.processing_us, l.queueing_us
+                );
+                println!("sids     {}", reply.sids.join(", "));
+            }
+            _ => println!(
+                "no feasible site: {}",
+                reply.reason.as_deref().unwrap_or("")
+            ),
+        }
+        if args.explain || !reply.feasible {
+            println!();
+            for c in &reply.candidates {
+                let latency = c.latency_us.map_or("-".to_string(), |l| format!("{l} µs"));
+                let verdict = if c.chosen {
+                    "chosen"
+                } else if c.feasible {
+                    "eligible"
+                } else {
+                    "rejected"
+                };
+                println!(
+                    "  {:<22} {:<9} {:>10}  {}",
+                    c.site, verdict, latency, c.reason
+                );
+            }
+        }
+    }
+    if reply.feasible {
+        Ok(())
+    } else {
+        Err(Failure::Infeasible)
     }
 }

@@ -9,6 +9,7 @@ use cpn_sched::Scheduler;
 use cpn_units::Bandwidth;
 use serde::Serialize;
 
+use crate::client::Remote;
 use crate::scenario_cmd::load;
 use crate::{Failure, Outcome};
 
@@ -37,6 +38,38 @@ pub(crate) enum SliceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A running controller's slices of your tenant and the traffic booked in them now.
+    List {
+        #[command(flatten)]
+        remote: Remote,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Books bandwidth between two routers on a running controller, in one of your tenant's
+    /// slices or best effort (a circuit). Exits 3 when no path has room.
+    Book {
+        #[command(flatten)]
+        remote: Remote,
+        /// Your name for the booking.
+        #[arg(long)]
+        id: String,
+        #[arg(long = "from")]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Bandwidth, such as 1Gbps.
+        #[arg(long)]
+        bandwidth: String,
+        /// The slice to book in (one of your tenant's).
+        #[arg(long)]
+        slice: Option<String>,
+        /// Only the slice's guarantee, never its unused neighbours' bandwidth.
+        #[arg(long)]
+        hard: bool,
+        /// How long, such as `1 h` (until released by default).
+        #[arg(long)]
+        duration: Option<String>,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -55,7 +88,75 @@ struct LinkPlan {
     left: String,
 }
 
+fn remote(remote: &Remote) -> Result<crate::client::Client, Failure> {
+    remote
+        .client()?
+        .ok_or_else(|| Failure::bad("give --server URL (or CPN_SERVER) and --token (or CPN_TOKEN)"))
+}
+
 pub(crate) fn run(command: SliceCommand) -> Outcome {
+    match command {
+        SliceCommand::List { remote: r, json } => {
+            let list: Vec<cpn_api::SliceView> = remote(&r)?.get("/api/v1/slices")?;
+            if json {
+                return crate::client::print_json(&list);
+            }
+            for s in list {
+                let used: u64 = s.used_bps.values().sum();
+                println!(
+                    "{:<20} tenant {:<12} guaranteed {:<10} booked now {} bit/s on {} links",
+                    s.name,
+                    s.tenant,
+                    s.guaranteed,
+                    used,
+                    s.used_bps.len()
+                );
+            }
+            Ok(())
+        }
+        SliceCommand::Book {
+            remote: r,
+            id,
+            from,
+            to,
+            bandwidth,
+            slice,
+            hard,
+            duration,
+        } => {
+            let request = cpn_api::CircuitRequest {
+                id,
+                from,
+                to,
+                bandwidth,
+                slice,
+                hard,
+                start: None,
+                duration,
+            };
+            let client = remote(&r)?;
+            match client.post::<_, cpn_api::CircuitView>("/api/v1/circuits", &request) {
+                Ok(c) => {
+                    println!(
+                        "circuit {} via {} ({})",
+                        c.id,
+                        c.path.join(" -> "),
+                        c.bandwidth
+                    );
+                    Ok(())
+                }
+                Err(Failure::BadInput(e)) if e.to_string().contains("no_capacity") => {
+                    eprintln!("{e}");
+                    Err(Failure::Infeasible)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        plan => run_plan(plan),
+    }
+}
+
+fn run_plan(command: SliceCommand) -> Outcome {
     let SliceCommand::Plan {
         scenario,
         slice,
@@ -65,7 +166,10 @@ pub(crate) fn run(command: SliceCommand) -> Outcome {
         start,
         end,
         json,
-    } = command;
+    } = command
+    else {
+        return Err(Failure::bad("not a plan"));
+    };
     let scenario = load(&scenario)?;
     let router = |name: &str| {
         scenario
