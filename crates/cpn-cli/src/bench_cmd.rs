@@ -14,6 +14,9 @@ use crate::{Failure, Outcome};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
+    /// Heartbeat load on a running controller: registers agents, sends heartbeats at a fixed
+    /// rate, and prints the controller's CPU use from /proc.
+    Heartbeats(crate::bench_load::HeartbeatArgs),
     /// Write a benchmark graph as CSV: a header `src,dst,weight`, then one line per directed
     /// arc. `--grid N` is the N x N 4-neighbour grid (node row * N + col, one arc each way
     /// between neighbours), with weights 1..=100 drawn from SplitMix64 seeded with `--seed`.
@@ -76,6 +79,7 @@ pub(crate) fn run(command: BenchCommand) -> Outcome {
             repeat,
             json,
         } => sssp(&edges, source, repeat, json),
+        BenchCommand::Heartbeats(args) => crate::bench_load::heartbeats(args),
     }
 }
 

@@ -3,6 +3,7 @@
 //! meet, 1 an internal error.
 
 mod bench_cmd;
+mod bench_load;
 mod client;
 mod place_cmd;
 mod route_cmd;
