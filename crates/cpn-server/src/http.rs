@@ -102,6 +102,13 @@ fn error(e: &ApiError) -> Response {
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
+    if e.status == 413 {
+        // The rest of an oversized body is left unread, so hyper closes the connection after
+        // this reply; saying so keeps a client from sending its next call on a dead connection.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
 }
 
