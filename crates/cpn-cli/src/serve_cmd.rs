@@ -255,6 +255,11 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
             _ = stop_signal() => {}
             _ = running.wait_core() => {}
         }
+        // A core that never got as far as its state (it could not load it, or it still waits
+        // for the leadership) created no token: stop waiting for one, or this never returns.
+        if !running.core.is_ready() && !running.core.bootstrapped() {
+            wrote.abort();
+        }
         if let Ok(true) = wrote.await {
             tracing::info!(file = %token_file.display(), "wrote the admin token");
         }
