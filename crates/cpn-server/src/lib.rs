@@ -129,38 +129,25 @@ pub async fn start(config: ServerConfig, store: Box<dyn Store>) -> Result<Runnin
     );
     let app = http::router(core.clone(), config.limits).into_make_service();
     let handle = axum_server::Handle::new();
-    let listener = std::net::TcpListener::bind(config.listen).map_err(|e| ServerError::Listen {
+    let listen_error = |e: std::io::Error| ServerError::Listen {
         addr: config.listen,
         message: e.to_string(),
-    })?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| ServerError::Listen {
-            addr: config.listen,
-            message: e.to_string(),
-        })?;
-    let addr = listener.local_addr().map_err(|e| ServerError::Listen {
-        addr: config.listen,
-        message: e.to_string(),
-    })?;
+    };
+    let listener = std::net::TcpListener::bind(config.listen).map_err(listen_error)?;
+    listener.set_nonblocking(true).map_err(listen_error)?;
+    let addr = listener.local_addr().map_err(listen_error)?;
     let is_tls = tls.is_some();
     let server = match tls {
         Some(tls) => {
             let rustls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
             let server = axum_server::from_tcp_rustls(listener, rustls)
-                .map_err(|e| ServerError::Listen {
-                    addr,
-                    message: e.to_string(),
-                })?
+                .map_err(listen_error)?
                 .handle(handle.clone());
             tokio::spawn(server.serve(app))
         }
         None => {
             let server = axum_server::from_tcp(listener)
-                .map_err(|e| ServerError::Listen {
-                    addr,
-                    message: e.to_string(),
-                })?
+                .map_err(listen_error)?
                 .handle(handle.clone());
             tokio::spawn(server.serve(app))
         }

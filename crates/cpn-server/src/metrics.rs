@@ -126,39 +126,32 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE cpn_commit_duration_seconds histogram");
         self.commit.render(out, "cpn_commit_duration_seconds", "");
-        let _ = writeln!(
-            out,
-            "# HELP cpn_core_batches_total Batches of events the core handled."
-        );
-        let _ = writeln!(out, "# TYPE cpn_core_batches_total counter");
-        let _ = writeln!(
-            out,
-            "cpn_core_batches_total {}",
-            self.batches.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(out, "# HELP cpn_core_events_total Events the core handled.");
-        let _ = writeln!(out, "# TYPE cpn_core_events_total counter");
-        let _ = writeln!(
-            out,
-            "cpn_core_events_total {}",
-            self.batched_events.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP cpn_store_records_total Records committed to the store."
-        );
-        let _ = writeln!(out, "# TYPE cpn_store_records_total counter");
-        let _ = writeln!(
-            out,
-            "cpn_store_records_total {}",
-            self.records.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(out, "# HELP cpn_rate_limited_total Calls refused with 429.");
-        let _ = writeln!(out, "# TYPE cpn_rate_limited_total counter");
-        let _ = writeln!(
-            out,
-            "cpn_rate_limited_total {}",
-            self.rate_limited.load(Ordering::Relaxed)
-        );
+        let counters = [
+            (
+                "cpn_core_batches_total",
+                "Batches of events the core handled.",
+                &self.batches,
+            ),
+            (
+                "cpn_core_events_total",
+                "Events the core handled.",
+                &self.batched_events,
+            ),
+            (
+                "cpn_store_records_total",
+                "Records committed to the store.",
+                &self.records,
+            ),
+            (
+                "cpn_rate_limited_total",
+                "Calls refused with 429.",
+                &self.rate_limited,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
+        }
     }
 }
