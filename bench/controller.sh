@@ -28,6 +28,8 @@ CPN_TOKEN="$tenant" wrk -t1 -c64 -d"${secs}s" --latency -s bench/place.lua "$url
 echo "== heartbeats: 10,000 agents at 10,000/s for ${secs}s"
 "$cpn" bench heartbeats --server "$url" --token "$agent" --pid "$pid" --agents 10000 \
     --rate 10000 --seconds "$secs"
-echo "== decision log"
+echo "== decision log: replayed offline (what a restart does)"
 kill -TERM $pid; wait $pid 2>/dev/null || true
+t0=$(date +%s.%N)
 "$cpn" data verify --data "$dir"
+echo "replay took $(awk "BEGIN{print $(date +%s.%N) - $t0}") s; store $(du -sh "$dir" | cut -f1)"

@@ -80,8 +80,12 @@ impl CoreHandle {
         self.next_req.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Sends an event and waits for its reply.
+    /// Sends an event and waits for its reply. A controller that does not lead (or has not
+    /// loaded its state yet) refuses at once with 503 `not_leader`, naming the leader.
     pub async fn call(&self, event_of: impl FnOnce(u64) -> Event) -> Reply {
+        if !self.is_ready() {
+            return Reply::Err(self.not_leader());
+        }
         let (tx, rx) = oneshot::channel();
         let event = event_of(self.req());
         match self.send(Envelope::Event(event, Some(tx))) {
@@ -94,6 +98,16 @@ impl CoreHandle {
     /// Sends an event with no reply (the timer, in-process agents, telemetry).
     pub fn post(&self, event: Event) -> bool {
         self.send(Envelope::Event(event, None)).is_ok()
+    }
+
+    /// The refusal of a controller that does not lead.
+    pub(crate) fn not_leader(&self) -> ApiError {
+        let leader = self.shared.leader.lock().ok().and_then(|l| l.clone());
+        let message = match leader {
+            Some(l) => format!("this controller is not leading; the leader is `{l}`"),
+            None => "this controller is not leading yet".to_string(),
+        };
+        ApiError::new(503, "not_leader", message)
     }
 
     pub fn is_ready(&self) -> bool {
@@ -370,6 +384,11 @@ fn run(
             Serve::Stopped => return Ok(()),
             Serve::LostStore(e) => {
                 tracing::error!(error = %e, "commit failed: the state is reloaded from the store");
+                // Calls queued meanwhile are refused now rather than held until the
+                // leadership comes back.
+                while let Ok(envelope) = rx.try_recv() {
+                    refuse(envelope);
+                }
             }
         }
     }

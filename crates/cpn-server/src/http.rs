@@ -280,23 +280,28 @@ async fn readyz(State(s): State<AppState>) -> Response {
     if s.core.is_ready() {
         "ready\n".into_response()
     } else {
-        let leader = s.core.shared.leader.lock().ok().and_then(|l| l.clone());
-        let message = match leader {
-            Some(l) => format!("not leading; the leader is `{l}`"),
-            None => "not leading yet".to_string(),
-        };
-        error(&ApiError::new(503, "not_leader", message))
+        error(&s.core.not_leader())
     }
 }
 
 /// Metrics in the Prometheus text format.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition 0.0.4", content_type = "text/plain")))]
 async fn metrics(State(s): State<AppState>) -> Response {
-    let (tx, rx) = oneshot::channel();
-    let mut text = match s.core.send(Envelope::Metrics(tx)) {
-        Ok(()) => rx.await.unwrap_or_default(),
-        Err(_) => String::new(),
-    };
+    // A follower's core waits for the leadership and has no state to show.
+    let ready = s.core.is_ready();
+    let mut text = String::new();
+    if ready {
+        let (tx, rx) = oneshot::channel();
+        if s.core.send(Envelope::Metrics(tx)).is_ok() {
+            text = rx.await.unwrap_or_default();
+        }
+    }
+    text.push_str("# HELP cpn_leader 1 when this controller leads and serves calls.\n# TYPE cpn_leader gauge\n");
+    text.push_str(if ready {
+        "cpn_leader 1\n"
+    } else {
+        "cpn_leader 0\n"
+    });
     s.core.shared.metrics.render(&mut text);
     (
         [(
@@ -591,6 +596,9 @@ async fn events(State(s): State<AppState>, h: HeaderMap) -> Response {
         Ok(t) => t,
         Err(e) => return error(&e),
     };
+    if !s.core.is_ready() {
+        return error(&s.core.not_leader());
+    }
     let (tx, rx) = oneshot::channel();
     match s.core.send(Envelope::WhoAmI(token, tx)) {
         Ok(()) => {}
