@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cpn_ctl::{Action, ApiError, Controller, Event, LogEntry, Principal, Record, Reply};
@@ -341,20 +341,37 @@ fn run(
     h: Arc<Shared>,
 ) -> Result<(), String> {
     loop {
-        // Follow until this process leads; meanwhile calls are refused as not leading.
+        // Follow until this process leads; meanwhile calls are refused as not leading. A
+        // shared store blocks in `acquire_leadership` while another process leads, so the wait
+        // runs on a thread of its own and this one keeps refusing calls.
         tracing::info!(store = %store.describe(), name = %config.name, "waiting for the leadership");
-        loop {
-            match store.acquire_leadership(&config.name) {
-                Ok(()) => break,
-                Err(e) => {
+        set_leader(&h, store.as_ref());
+        let (won, leading) = std::sync::mpsc::channel();
+        let name = config.name.clone();
+        std::thread::Builder::new()
+            .name("cpn-follow".into())
+            .spawn(move || {
+                let mut store = store;
+                while let Err(e) = store.acquire_leadership(&name) {
                     tracing::warn!(error = %e, "cannot acquire the leadership; retrying");
-                    set_leader(&h, store.as_ref());
-                    if drain_refusing(&rx, Duration::from_millis(500)) {
-                        return Ok(());
-                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                let _ = won.send(store);
+            })
+            .map_err(|e| format!("cannot start the thread that waits for the leadership: {e}"))?;
+        store = loop {
+            match leading.try_recv() {
+                Ok(store) => break store,
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => {
+                    return Err("the thread that waits for the leadership stopped".into());
                 }
             }
-        }
+            // Every caller gone: stop; the waiting thread ends with the process.
+            if drain_refusing(&rx, Duration::from_millis(20)) {
+                return Ok(());
+            }
+        };
         set_leader(&h, store.as_ref());
         let started = Instant::now();
         let (mut ctl, replayed) =
