@@ -146,6 +146,10 @@ async fn stop_signal() {
 /// Writes a secret readable by its owner only.
 fn write_secret(path: &Path, secret: &str) -> Result<(), Failure> {
     use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::bad(format!("admin token file `{}`: {e}", path.display())))?;
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -236,19 +240,21 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
             .map_err(Failure::bad)?;
         eprintln!("cpn controller listening on {}", running.url());
         let bootstrapped = running.core.clone();
-        let wrote = tokio::spawn({
-            let token_file = token_file.clone();
-            async move {
-                // The token file is written once the core has created the token, never before.
-                loop {
-                    if bootstrapped.bootstrapped() {
-                        return generated && write_secret(&token_file, &secret).is_ok();
+        let wrote = tokio::spawn(async move {
+            // The token file is written once the core has created the token, never before.
+            // Readiness is read first: the core sets `bootstrapped` before `ready`.
+            loop {
+                let ready = bootstrapped.is_ready();
+                if bootstrapped.bootstrapped() {
+                    if generated && write_secret(&token_file, &secret).is_ok() {
+                        tracing::info!(file = %token_file.display(), "wrote the admin token");
                     }
-                    if bootstrapped.is_ready() {
-                        return false;
-                    }
-                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    return;
                 }
+                if ready {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         });
         tokio::select! {
@@ -256,12 +262,12 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
             _ = running.wait_core() => {}
         }
         // A core that never got as far as its state (it could not load it, or it still waits
-        // for the leadership) created no token: stop waiting for one, or this never returns.
-        if !running.core.is_ready() && !running.core.bootstrapped() {
+        // for the leadership) created no token: stop waiting for one. One that did is let
+        // finish writing the file.
+        if running.core.bootstrapped() {
+            let _ = wrote.await;
+        } else {
             wrote.abort();
-        }
-        if let Ok(true) = wrote.await {
-            tracing::info!(file = %token_file.display(), "wrote the admin token");
         }
         running.shutdown().await.map_err(Failure::bad)
     })
