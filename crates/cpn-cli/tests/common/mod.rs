@@ -81,6 +81,16 @@ pub(crate) fn wait_exit(child: &mut Child, limit: Duration) -> Option<ExitStatus
     }
 }
 
+/// A child process killed with SIGKILL on drop, unless it already ended.
+pub(crate) struct KillOnDrop(pub(crate) Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A running `cpn serve`, killed with SIGKILL on drop.
 pub(crate) struct Server {
     child: Child,
