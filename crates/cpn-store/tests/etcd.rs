@@ -4,151 +4,26 @@
 //! The tests share one cluster, each under its own prefix; the test that kills a member starts
 //! its own. Without `/usr/bin/etcd` they say SKIPPED and pass, except under CI, where they fail.
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use cpn_store::{EtcdStore, Op, Store, StoreError, Table, conformance};
+use cpn_testdata::etcd::{EtcdCluster, have_etcd};
 
-const ETCD: &str = "/usr/bin/etcd";
-
-/// One etcd process, run under a shell that kills it with SIGKILL and removes its data when
-/// our end of its stdin closes: on [`Member::kill`], on drop, and when the test binary exits
-/// without dropping (the shared cluster lives in a static).
-struct Member {
-    child: Child,
-    stdin: Option<ChildStdin>,
+/// The shared cluster and a store on it under `prefix`.
+fn store_on(cluster: &EtcdCluster, prefix: &str) -> EtcdStore {
+    EtcdStore::connect(cluster.endpoints(), prefix).expect("connect")
 }
 
-impl Member {
-    fn kill(&mut self) {
-        self.stdin = None;
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Member {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-struct Cluster {
-    members: Vec<Member>,
-    endpoints: Vec<String>,
-}
-
-fn free_ports(n: usize) -> Vec<u16> {
-    // Hold every listener until all are chosen, so the ports are distinct.
-    let listeners: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
-        .collect();
-    listeners
-        .iter()
-        .map(|l| l.local_addr().expect("addr").port())
-        .collect()
-}
-
-impl Cluster {
-    /// Starts three members and waits until every one is healthy.
-    fn start() -> Cluster {
-        let ports = free_ports(6);
-        let peer = |i: usize| format!("http://127.0.0.1:{}", ports[3 + i]);
-        let initial: Vec<String> = (0..3).map(|i| format!("m{i}={}", peer(i))).collect();
-        let initial = initial.join(",");
-        let mut members = Vec::new();
-        let mut endpoints = Vec::new();
-        for i in 0..3 {
-            let client = format!("http://127.0.0.1:{}", ports[i]);
-            let dir = tempfile::tempdir().expect("tempdir").keep();
-            let mut child = Command::new("sh")
-                .args([
-                    "-c",
-                    r#"dir=$1; shift; "$@" 2>"$dir/log" & pid=$!; cat >/dev/null; kill -9 $pid; wait $pid; rm -rf "$dir""#,
-                    "etcd-member",
-                ])
-                .arg(&dir)
-                .arg(ETCD)
-                .args(["--name", &format!("m{i}")])
-                .arg("--data-dir")
-                .arg(dir.join("data"))
-                .args(["--listen-client-urls", &client])
-                .args(["--advertise-client-urls", &client])
-                .args(["--listen-peer-urls", &peer(i)])
-                .args(["--initial-advertise-peer-urls", &peer(i)])
-                .args(["--initial-cluster", &initial])
-                .args(["--initial-cluster-state", "new"])
-                .args(["--initial-cluster-token", &format!("cpn-test-{}", ports[0])])
-                .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
-                .args(["--max-txn-ops", "10000", "--max-request-bytes", "33554432"])
-                .args(["--logger", "zap", "--log-outputs", "stderr"])
-                .stdin(Stdio::piped())
-                // The shell's own "Killed" notice; etcd's log goes to the file.
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn etcd");
-            let stdin = child.stdin.take();
-            members.push(Member { child, stdin });
-            endpoints.push(format!("127.0.0.1:{}", ports[i]));
-            println!("etcd m{i} at {client}, log in {}", dir.display());
-        }
-        let cluster = Cluster { members, endpoints };
-        cluster.wait_healthy();
-        cluster
-    }
-
-    fn wait_healthy(&self) {
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(1))
-            .no_proxy()
-            .build()
-            .expect("client");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        for endpoint in &self.endpoints {
-            loop {
-                let healthy = http
-                    .get(format!("http://{endpoint}/health"))
-                    .send()
-                    .and_then(|r| r.text())
-                    .is_ok_and(|t| t.contains(r#""health":"true""#));
-                if healthy {
-                    break;
-                }
-                assert!(Instant::now() < deadline, "etcd at {endpoint} not healthy");
-                thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-
-    fn store(&self, prefix: &str) -> EtcdStore {
-        EtcdStore::connect(&self.endpoints, prefix).expect("connect")
-    }
-}
-
-/// Whether etcd is here to test against; under CI it must be.
-fn have_etcd() -> bool {
-    if Path::new(ETCD).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "etcd not installed (apt-get install etcd-server): CI must run the etcd tests"
-    );
-    eprintln!("SKIPPED: etcd not installed (apt-get install etcd-server)");
-    false
-}
-
-fn shared() -> Option<&'static Cluster> {
-    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
-    have_etcd().then(|| CLUSTER.get_or_init(Cluster::start))
+fn shared() -> Option<&'static EtcdCluster> {
+    static CLUSTER: OnceLock<EtcdCluster> = OnceLock::new();
+    have_etcd().then(|| CLUSTER.get_or_init(EtcdCluster::start))
 }
 
 /// A store under its own prefix that leads it.
 fn leading(prefix: &str, who: &str) -> Option<EtcdStore> {
-    let mut store = shared()?.store(prefix);
+    let mut store = store_on(shared()?, prefix);
     store.acquire_leadership(who).expect("lead");
     Some(store)
 }
@@ -185,13 +60,16 @@ fn large_batch() {
 #[test]
 fn leadership() {
     if let Some(cluster) = shared() {
-        let mut store = cluster.store("/t/leadership");
+        let mut store = store_on(cluster, "/t/leadership");
         assert!(!store.is_leader());
         assert_eq!(store.leader(), None);
         conformance::leadership(&mut store);
         assert_eq!(
             store.describe(),
-            format!("etcd {} prefix /t/leadership", cluster.endpoints.join(","))
+            format!(
+                "etcd {} prefix /t/leadership",
+                cluster.endpoints().join(",")
+            )
         );
     }
 }
@@ -235,7 +113,7 @@ fn an_oversized_commit_names_the_etcd_flags_and_writes_nothing() {
 #[test]
 fn a_store_that_never_led_cannot_commit() {
     if let Some(cluster) = shared() {
-        let mut store = cluster.store("/t/never_led");
+        let mut store = store_on(cluster, "/t/never_led");
         let err = store.commit(&[put("a", b"1")]).expect_err("not leader");
         assert!(matches!(err, StoreError::NotLeader(_)), "{err}");
     }
@@ -260,9 +138,9 @@ fn contend(mut store: EtcdStore, who: &'static str) -> thread::JoinHandle<(EtcdS
 fn a_crashed_leader_is_replaced_and_fenced_off() {
     let Some(cluster) = shared() else { return };
     let prefix = "/t/failover";
-    let mut a = cluster.store(prefix);
+    let mut a = store_on(cluster, prefix);
     a.acquire_leadership("a").expect("a leads");
-    let waiting = contend(cluster.store(prefix), "b");
+    let waiting = contend(store_on(cluster, prefix), "b");
     a.commit(&[put("from-a", b"1")]).expect("a commits");
 
     a.crash_for_test();
@@ -295,9 +173,9 @@ fn a_crashed_leader_is_replaced_and_fenced_off() {
 fn a_clean_shutdown_hands_over_at_once() {
     let Some(cluster) = shared() else { return };
     let prefix = "/t/handover";
-    let mut a = cluster.store(prefix);
+    let mut a = store_on(cluster, prefix);
     a.acquire_leadership("a").expect("a leads");
-    let waiting = contend(cluster.store(prefix), "b");
+    let waiting = contend(store_on(cluster, prefix), "b");
     drop(a);
     let dropped = Instant::now();
     let (b, led) = waiting.join().expect("b thread");
@@ -313,12 +191,12 @@ fn commits_go_on_when_one_member_of_three_dies() {
     if !have_etcd() {
         return;
     }
-    let mut cluster = Cluster::start();
-    let mut store = cluster.store("/t/quorum");
+    let mut cluster = EtcdCluster::start();
+    let mut store = store_on(&cluster, "/t/quorum");
     store.acquire_leadership("a").expect("lead");
     store.commit(&[put("before", b"1")]).expect("commit");
     // The first endpoint is the one the client uses.
-    cluster.members[0].kill();
+    cluster.kill_member(0);
     for n in 0..20 {
         store
             .commit(&[put(&format!("after-{n}"), b"1")])

@@ -5,6 +5,7 @@
 //! and fail instead when the `CI` variable is set, so that CI never passes by skipping.
 
 pub mod bench;
+pub mod etcd;
 
 use std::path::{Path, PathBuf};
 

@@ -6,9 +6,8 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -56,16 +55,8 @@ pub(crate) fn have(what: &str, path: &Path, install: &str) -> bool {
 }
 
 /// `n` distinct free ports on loopback.
-pub(crate) fn free_ports(n: usize) -> Vec<u16> {
-    // Hold every listener until all are chosen, so the ports are distinct.
-    let listeners: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind a free port"))
-        .collect();
-    listeners
-        .iter()
-        .map(|l| l.local_addr().expect("local address").port())
-        .collect()
-}
+#[allow(unused_imports)]
+pub(crate) use cpn_testdata::etcd::free_ports;
 
 /// Waits for a child to exit, at most `limit`.
 pub(crate) fn wait_exit(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
@@ -444,101 +435,6 @@ pub(crate) fn workspace() -> PathBuf {
     cpn_testdata::workspace_root()
 }
 
-pub(crate) const ETCD: &str = "/usr/bin/etcd";
-
-/// One etcd process, run under a shell that kills it with SIGKILL and removes its data when our
-/// end of its stdin closes: on drop, and when the test binary exits without dropping.
-struct Member {
-    child: Child,
-    stdin: Option<ChildStdin>,
-}
-
-impl Drop for Member {
-    fn drop(&mut self) {
-        self.stdin = None;
-        let _ = self.child.wait();
-    }
-}
-
-/// A three-member etcd cluster on loopback, with the transaction limits `cpn serve` needs.
-pub(crate) struct EtcdCluster {
-    members: Vec<Member>,
-    endpoints: Vec<String>,
-}
-
-impl EtcdCluster {
-    /// Starts three members and waits until every one is healthy.
-    pub(crate) fn start() -> EtcdCluster {
-        let ports = free_ports(6);
-        let peer = |i: usize| format!("http://127.0.0.1:{}", ports[3 + i]);
-        let initial: Vec<String> = (0..3).map(|i| format!("m{i}={}", peer(i))).collect();
-        let initial = initial.join(",");
-        let mut members = Vec::new();
-        let mut endpoints = Vec::new();
-        for (i, port) in ports.iter().take(3).enumerate() {
-            let client = format!("http://127.0.0.1:{port}");
-            let dir = tempfile::tempdir().expect("tempdir").keep();
-            let mut child = Command::new("sh")
-                .args([
-                    "-c",
-                    r#"dir=$1; shift; "$@" 2>"$dir/log" & pid=$!; cat >/dev/null; kill -9 $pid; wait $pid; rm -rf "$dir""#,
-                    "etcd-member",
-                ])
-                .arg(&dir)
-                .arg(ETCD)
-                .args(["--name", &format!("m{i}")])
-                .arg("--data-dir")
-                .arg(dir.join("data"))
-                .args(["--listen-client-urls", &client])
-                .args(["--advertise-client-urls", &client])
-                .args(["--listen-peer-urls", &peer(i)])
-                .args(["--initial-advertise-peer-urls", &peer(i)])
-                .args(["--initial-cluster", &initial])
-                .args(["--initial-cluster-state", "new"])
-                .args(["--initial-cluster-token", &format!("cpn-test-{}", ports[0])])
-                .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
-                .args(["--max-txn-ops", "10000", "--max-request-bytes", "33554432"])
-                .args(["--logger", "zap", "--log-outputs", "stderr"])
-                .stdin(Stdio::piped())
-                // The shell's own "Killed" notice; etcd's log goes to the file.
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn etcd");
-            let stdin = child.stdin.take();
-            members.push(Member { child, stdin });
-            endpoints.push(format!("127.0.0.1:{port}"));
-            println!("etcd m{i} at {client}, log in {}", dir.display());
-        }
-        let cluster = EtcdCluster { members, endpoints };
-        cluster.wait_healthy();
-        cluster
-    }
-
-    fn wait_healthy(&self) {
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(1))
-            .no_proxy()
-            .build()
-            .expect("client");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        for endpoint in &self.endpoints {
-            loop {
-                let healthy = http
-                    .get(format!("http://{endpoint}/health"))
-                    .send()
-                    .and_then(|r| r.text())
-                    .is_ok_and(|t| t.contains(r#""health":"true""#));
-                if healthy {
-                    break;
-                }
-                assert!(Instant::now() < deadline, "etcd at {endpoint} not healthy");
-                thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-
-    /// The `--store` address of the cluster: `etcd://a,b,c`.
-    pub(crate) fn address(&self) -> String {
-        format!("etcd://{}", self.endpoints.join(","))
-    }
-}
+// Each test binary uses only some of these.
+#[allow(unused_imports)]
+pub(crate) use cpn_testdata::etcd::{ETCD, EtcdCluster};
