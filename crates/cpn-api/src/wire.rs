@@ -161,6 +161,12 @@ pub struct PlaceReply {
     pub preempted: Vec<u64>,
 }
 
+/// The outcomes of a batch of placements, in the order of the requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlaceResults {
+    pub results: Vec<PlaceReply>,
+}
+
 /// What a reservation holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReservationView {

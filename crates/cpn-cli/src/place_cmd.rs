@@ -406,14 +406,10 @@ fn remote(args: &PlaceArgs) -> Outcome {
         .collect();
     let mut results: Vec<cpn_api::PlaceReply> = Vec::with_capacity(requests.len());
     for chunk in requests.chunks(cpn_ctl::MAX_BATCH) {
-        #[derive(serde::Deserialize)]
-        struct Results {
-            results: Vec<cpn_api::PlaceReply>,
-        }
         let batch = cpn_api::PlaceBatch {
             requests: chunk.to_vec(),
         };
-        let reply: Results = client.post("/api/v1/place", &batch)?;
+        let reply: cpn_api::PlaceResults = client.post("/api/v1/place", &batch)?;
         results.extend(reply.results);
     }
     if args.json {

@@ -406,7 +406,7 @@ impl Controller {
                         }
                     }
                 }
-                Ok(json(200, &serde_json::json!({ "results": results })))
+                Ok(json(200, &cpn_api::PlaceResults { results }))
             }
             Call::Reservations => {
                 client()?;
@@ -523,6 +523,21 @@ impl Controller {
                     .find(|t| t.id == id)
                     .map(|t| t.hash.clone())
                     .ok_or_else(|| ApiError::not_found(format!("no token `{id}`")))?;
+                let admins = self
+                    .tokens
+                    .values()
+                    .filter(|t| t.role == Role::Admin)
+                    .count();
+                if self
+                    .tokens
+                    .get(&hash)
+                    .is_some_and(|t| t.role == Role::Admin)
+                    && admins == 1
+                {
+                    return Err(ApiError::conflict(format!(
+                        "token `{id}` is the last admin token: create another admin token before revoking it"
+                    )));
+                }
                 self.tokens.remove(&hash);
                 out.push(Action::Persist(Record::RevokeToken { hash }));
                 Ok(json(200, &serde_json::json!({ "revoked": id })))

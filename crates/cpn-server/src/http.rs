@@ -349,7 +349,7 @@ pub(crate) struct UpDown {
 }
 
 /// Marks a site up or down (admin): its reservations are re-placed.
-#[utoipa::path(put, path = "/api/v1/sites/{name}", request_body = UpDown, responses((status = 200, body = TelemetryReply), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/sites/{name}", params(("name" = String, Path, description = "the site")), request_body = UpDown, responses((status = 200, body = TelemetryReply), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn set_site(
     State(s): State<AppState>,
     Path(site): Path<String>,
@@ -364,7 +364,7 @@ async fn set_site(
 }
 
 /// Marks a link up or down (admin): reservations over it are rerouted or moved.
-#[utoipa::path(put, path = "/api/v1/links/{name}", request_body = UpDown, responses((status = 200, body = TelemetryReply), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/links/{name}", params(("name" = String, Path, description = "the link")), request_body = UpDown, responses((status = 200, body = TelemetryReply), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn set_link(
     State(s): State<AppState>,
     Path(link): Path<String>,
@@ -390,7 +390,7 @@ async fn route(
 
 /// Places requests (at most 1,000 per call): a site, a path and bandwidth reserved over a
 /// window, durable before the reply.
-#[utoipa::path(post, path = "/api/v1/place", request_body = PlaceBatch, responses((status = 200, description = "`{\"results\": [PlaceReply]}`", body = Vec<PlaceReply>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/place", request_body = PlaceBatch, responses((status = 200, body = cpn_api::PlaceResults), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)), security(("bearer" = [])))]
 async fn place(
     State(s): State<AppState>,
     h: HeaderMap,
@@ -406,13 +406,13 @@ async fn reservations(State(s): State<AppState>, h: HeaderMap) -> Response {
 }
 
 /// One reservation; another tenant's is refused.
-#[utoipa::path(get, path = "/api/v1/reservations/{id}", responses((status = 200, body = ReservationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/reservations/{id}", params(("id" = u64, Path, description = "the reservation")), responses((status = 200, body = ReservationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn reservation(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
     through(&s, "reservation", &h, || Ok(Call::Reservation(id_of(&id)?))).await
 }
 
 /// Releases a reservation or a circuit.
-#[utoipa::path(delete, path = "/api/v1/reservations/{id}", responses((status = 200, description = "released"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/reservations/{id}", params(("id" = u64, Path, description = "the reservation or circuit")), responses((status = 200, description = "released"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn release(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
     through(&s, "release", &h, || Ok(Call::Release(id_of(&id)?))).await
 }
@@ -513,7 +513,7 @@ pub(crate) fn new_secret() -> Result<String, ApiError> {
 }
 
 /// Revokes a token (admin).
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", responses((status = 200, description = "revoked"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", params(("id" = String, Path, description = "the token's id (not its secret)")), responses((status = 200, description = "revoked"), (status = 404, body = ErrorBody), (status = 409, description = "the last admin token", body = ErrorBody)), security(("bearer" = [])))]
 async fn revoke_token(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
     through(&s, "revoke_token", &h, || Ok(Call::RevokeToken(id))).await
 }
@@ -539,7 +539,7 @@ async fn register_agent(
 }
 
 /// An agent's heartbeat with its load. Three missed intervals mark its site down.
-#[utoipa::path(post, path = "/api/v1/agents/{id}/heartbeat", request_body = Heartbeat, responses((status = 200, description = "noted"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/agents/{id}/heartbeat", params(("id" = String, Path, description = "the agent")), request_body = Heartbeat, responses((status = 200, description = "noted"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn heartbeat(
     State(s): State<AppState>,
     Path(agent): Path<String>,
@@ -652,6 +652,52 @@ impl utoipa::Modify for Security {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // The errors any call under /api/v1 may answer, documented once for all of them.
+        let common = [
+            ("400", "bad input: the message names the field"),
+            ("401", "missing, unknown or revoked token"),
+            ("403", "the token's role or tenant may not do this"),
+            (
+                "413",
+                "body over the limit, or too many requests in one call",
+            ),
+            (
+                "429",
+                "over the token's rate, or the controller's queue is full; see Retry-After",
+            ),
+            ("503", "not leading (or not ready yet); see Retry-After"),
+        ];
+        for (path, item) in api.paths.paths.iter_mut() {
+            if !path.starts_with("/api/") {
+                continue;
+            }
+            let operations = [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.delete.as_mut(),
+            ];
+            for op in operations.into_iter().flatten() {
+                for (status, description) in common {
+                    if !op.responses.responses.contains_key(status) {
+                        let response = utoipa::openapi::ResponseBuilder::new()
+                            .description(description)
+                            .content(
+                                "application/json",
+                                utoipa::openapi::ContentBuilder::new()
+                                    .schema(Some(utoipa::openapi::Ref::from_schema_name(
+                                        "ErrorBody",
+                                    )))
+                                    .build(),
+                            )
+                            .build();
+                        op.responses
+                            .responses
+                            .insert(status.to_string(), response.into());
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -665,7 +711,7 @@ impl utoipa::Modify for Security {
         create_token, revoke_token, agents, register_agent, heartbeat, telemetry, events
     ),
     components(schemas(
-        ErrorBody, RouteRequest, RouteReply, PlaceBatch, cpn_api::PlaceRequest, PlaceReply,
+        ErrorBody, RouteRequest, RouteReply, PlaceBatch, cpn_api::PlaceRequest, PlaceReply, cpn_api::PlaceResults,
         ReservationView, CircuitRequest, CircuitView, SliceView, TenantCreate, TenantView,
         TokenCreate, TokenCreated, TokenView, AgentRegistration, AgentView, Heartbeat,
         TelemetryBatch, cpn_api::TelemetrySample, TelemetryReply, MapView, cpn_api::StreamEvent, UpDown

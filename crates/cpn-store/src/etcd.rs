@@ -136,9 +136,9 @@ impl EtcdStore {
 
     fn leader_kv(&self) -> Result<Option<Kv>, StoreError> {
         let body = json!({ "key": b64(self.leader_key().as_bytes()) });
-        let r: RangeResponse =
-            self.gateway
-                .call("/v3/kv/range", &body, gateway::REQUEST_TIMEOUT)?;
+        let r: RangeResponse = self
+            .gateway
+            .call("/v3/kv/range", &body, gateway::DATA_TIMEOUT)?;
         Ok(r.kvs.into_iter().next())
     }
 
@@ -284,7 +284,7 @@ impl Store for EtcdStore {
             }
             let r: RangeResponse =
                 self.gateway
-                    .call("/v3/kv/range", &body, gateway::REQUEST_TIMEOUT)?;
+                    .call("/v3/kv/range", &body, gateway::DATA_TIMEOUT)?;
             if revision == 0 {
                 revision = r.header.revision;
             }
@@ -307,9 +307,9 @@ impl Store for EtcdStore {
 
     fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let body = json!({ "key": b64(self.key(table, key).as_bytes()) });
-        let r: RangeResponse =
-            self.gateway
-                .call("/v3/kv/range", &body, gateway::REQUEST_TIMEOUT)?;
+        let r: RangeResponse = self
+            .gateway
+            .call("/v3/kv/range", &body, gateway::DATA_TIMEOUT)?;
         r.kvs.first().map(Kv::value).transpose()
     }
 
@@ -348,7 +348,7 @@ impl Store for EtcdStore {
         });
         let r: TxnResponse = self
             .gateway
-            .call("/v3/kv/txn", &body, gateway::REQUEST_TIMEOUT)
+            .call("/v3/kv/txn", &body, gateway::DATA_TIMEOUT)
             .map_err(|e| match e {
                 StoreError::Backend(m)
                     if m.contains("too many operations") || m.contains("too large") =>
@@ -406,9 +406,9 @@ impl Store for EtcdStore {
                     "value": b64(who.as_bytes()), "lease": lease.id.to_string() } } ],
                 "failure": [ { "request_range": { "key": leader_key } } ],
             });
-            let r: TxnResponse =
-                self.gateway
-                    .call("/v3/kv/txn", &body, gateway::REQUEST_TIMEOUT)?;
+            let r: TxnResponse = self
+                .gateway
+                .call("/v3/kv/txn", &body, gateway::DATA_TIMEOUT)?;
             // A retried request may find the key already ours.
             let ours = r.succeeded
                 || r.responses

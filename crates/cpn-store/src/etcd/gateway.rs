@@ -19,6 +19,12 @@ use crate::StoreError;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long one call may take, failovers included, unless the caller says otherwise.
 pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a read or a commit may take, failovers included: long enough to ride out an etcd
+/// leader election on a loaded machine (a commit that fails makes the controller reload).
+pub(super) const DATA_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most one attempt at one member may take, so that a member that hangs (a partitioned
+/// or electing one) does not spend the whole budget before the others are tried.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1_500);
 /// The pause after every endpoint failed once, long enough for an etcd election to finish.
 const ROUND_PAUSE: Duration = Duration::from_millis(100);
 
@@ -93,6 +99,7 @@ impl Gateway {
             let url = &self.urls[i];
             let timeout = budget
                 .saturating_sub(start.elapsed())
+                .min(ATTEMPT_TIMEOUT)
                 .max(Duration::from_millis(100));
             match self.once(url, path, body, timeout) {
                 Ok(value) => {
