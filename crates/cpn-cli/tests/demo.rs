@@ -80,3 +80,42 @@ fn demo_serves_the_national_map_and_stops_cleanly() {
     assert!(status.success(), "{status}: {printed}{warnings}");
     assert!(printed.contains("stopped cleanly"), "{printed}");
 }
+
+#[test]
+fn demo_stops_cleanly_on_ctrl_c() {
+    let port = free_ports(1)[0];
+    let listen = format!("127.0.0.1:{port}");
+    let mut demo = KillOnDrop(
+        cpn_command()
+            .args(["demo", "--listen", &listen])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cpn demo runs"),
+    );
+    let stdout = demo.0.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("#token=") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    rx.recv_timeout(STARTUP)
+        .expect("cpn demo printed no dashboard URL");
+    // What Ctrl-C sends.
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &demo.0.id().to_string()])
+        .status();
+    let status = wait_exit(&mut demo.0, STARTUP).expect("cpn demo did not stop on SIGINT");
+    let printed = reader.join().expect("the reader");
+    assert!(status.success(), "{status}: {printed}");
+    assert!(printed.contains("stopped cleanly"), "{printed}");
+}

@@ -186,6 +186,14 @@ impl Server {
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// SIGTERM, as an operator stops it, and its exit status.
+    pub(crate) fn stop(&mut self) -> Option<ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        wait_exit(&mut self.child, STARTUP)
+    }
 }
 
 impl Drop for Server {
