@@ -101,9 +101,11 @@ pub struct Controller {
 enum Applied {
     Route(Box<Report>),
     Place(PlaceReply),
-    Release(u64),
+    /// The reservation released and its tenant.
+    Release(u64, String),
     Circuit(cpn_api::CircuitView),
-    Changed(Vec<Recovery>),
+    /// What a failure or repair did to reservations, each with its tenant.
+    Changed(Vec<(Recovery, String)>),
 }
 
 fn json<T: Serialize>(status: u16, value: &T) -> Reply {
@@ -573,13 +575,13 @@ impl Controller {
         match applied {
             Applied::Route(report) => json(200, &views::route_reply(&report, self.next_seq - 1)),
             Applied::Place(reply) => json(200, &reply),
-            Applied::Release(id) => json(200, &serde_json::json!({ "released": id })),
+            Applied::Release(id, _) => json(200, &serde_json::json!({ "released": id })),
             Applied::Circuit(view) => json(200, &view),
             Applied::Changed(recoveries) => json(
                 200,
                 &cpn_api::TelemetryReply {
                     applied: 1,
-                    recoveries: recoveries.iter().map(views::recovery).collect(),
+                    recoveries: recoveries.iter().map(|(r, _)| views::recovery(r)).collect(),
                 },
             ),
         }
@@ -625,7 +627,14 @@ impl Controller {
     }
 
     fn emit_applied(&mut self, entry: &LogEntry, applied: &Applied, out: &mut Vec<Action>) {
-        let tenant = entry.tenant.clone();
+        // A tenant's own decisions go to that tenant; an administrator's to the administrators
+        // (never to every tenant, as network-wide events do).
+        let tenant = Some(
+            entry
+                .tenant
+                .clone()
+                .unwrap_or_else(|| ADMIN_TENANT.to_string()),
+        );
         match applied {
             Applied::Route(report) => {
                 let data = serde_json::json!({
@@ -641,8 +650,9 @@ impl Controller {
                     self.steer(r.id, out);
                 }
             }
-            Applied::Release(id) => {
-                self.emit("release", tenant, serde_json::json!({ "id": id }), out);
+            Applied::Release(id, owner) => {
+                let data = serde_json::json!({ "id": id });
+                self.emit("release", Some(owner.clone()), data, out);
                 out.push(Action::Steer {
                     reservation: *id,
                     headend: String::new(),
@@ -656,11 +666,10 @@ impl Controller {
             Applied::Changed(recoveries) => {
                 let data = serde_json::to_value(&entry.command).unwrap_or_default();
                 self.emit(entry.command.kind(), None, data, out);
-                for r in recoveries {
+                for (r, owner) in recoveries {
                     let view = views::recovery(r);
-                    let owner = self.owners.get(&view.new.unwrap_or(view.old)).cloned();
                     let data = serde_json::to_value(&view).unwrap_or_default();
-                    self.emit("recovery", owner, data, out);
+                    self.emit("recovery", Some(owner.clone()), data, out);
                     if let Some(new) = view.new {
                         self.steer(new, out);
                     }
@@ -713,9 +722,12 @@ impl Controller {
                         .release_bandwidth(id)
                         .map_err(|e| ApiError::not_found(e.to_string()))?;
                 }
-                self.owners.remove(reservation);
+                let owner = self
+                    .owners
+                    .remove(reservation)
+                    .unwrap_or_else(|| ADMIN_TENANT.to_string());
                 self.stats.releases += 1;
-                Ok(Applied::Release(*reservation))
+                Ok(Applied::Release(*reservation, owner))
             }
             Command::Circuit { request } => {
                 self.circuit(now_s, tenant, request).map(Applied::Circuit)
@@ -1050,22 +1062,29 @@ impl Controller {
         }
     }
 
-    /// Moves the ownership of reservations that a failure re-placed.
-    fn transfer(&mut self, recoveries: Vec<Recovery>) -> Vec<Recovery> {
-        for r in &recoveries {
-            match r {
-                Recovery::Rerouted { old, new, .. } | Recovery::Moved { old, new, .. } => {
-                    if let Some(owner) = self.owners.remove(&old.0) {
-                        self.owners.insert(new.0, owner);
-                    }
-                }
-                Recovery::Lost { old, .. } => {
-                    self.owners.remove(&old.0);
-                }
-            }
-        }
+    /// Moves the ownership of reservations that a failure re-placed; each recovery comes
+    /// back with its tenant.
+    fn transfer(&mut self, recoveries: Vec<Recovery>) -> Vec<(Recovery, String)> {
         self.stats.recoveries += recoveries.len() as u64;
         recoveries
+            .into_iter()
+            .map(|r| {
+                let (old, new) = match &r {
+                    Recovery::Rerouted { old, new, .. } | Recovery::Moved { old, new, .. } => {
+                        (*old, Some(*new))
+                    }
+                    Recovery::Lost { old, .. } => (*old, None),
+                };
+                let owner = self
+                    .owners
+                    .remove(&old.0)
+                    .unwrap_or_else(|| ADMIN_TENANT.to_string());
+                if let Some(new) = new {
+                    self.owners.insert(new.0, owner.clone());
+                }
+                (r, owner)
+            })
+            .collect()
     }
 
     fn register(
@@ -1302,12 +1321,12 @@ fn digest(applied: &Applied) -> String {
             s
         }
         Applied::Place(_) => "refused".to_string(),
-        Applied::Release(id) => format!("released {id}"),
+        Applied::Release(id, _) => format!("released {id}"),
         Applied::Circuit(c) => format!("circuit {} path={}", c.id, c.path.join(">")),
         Applied::Changed(recoveries) => {
             let parts: Vec<String> = recoveries
                 .iter()
-                .map(|r| {
+                .map(|(r, _)| {
                     let v = views::recovery(r);
                     format!(
                         "{}:{}>{}",
