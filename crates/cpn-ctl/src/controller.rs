@@ -1180,7 +1180,7 @@ impl Controller {
         if !(0.0..=1.0).contains(&heartbeat.cpu) || !(0.0..=1.0).contains(&heartbeat.memory) {
             return Err(ApiError::bad("cpu, memory: expected fractions from 0 to 1"));
         }
-        let site = record.site.clone();
+        let (site, owner) = (record.site.clone(), record.tenant.clone());
         self.stats.heartbeats += 1;
         let was_alive = self.live.get(agent).is_some_and(|l| l.alive);
         self.live.insert(
@@ -1193,7 +1193,7 @@ impl Controller {
         );
         if !was_alive {
             let data = serde_json::json!({ "agent": agent, "site": site, "event": "alive" });
-            self.emit("agent", None, data, out);
+            self.emit("agent", Some(owner), data, out);
             if let Some(s) = self.scenario.site(&site).map(|s| s.id)
                 && !self.site_up[s.index()]
             {
@@ -1214,11 +1214,15 @@ impl Controller {
         }
         died.sort();
         for agent in died {
-            let Some(site) = self.agents.get(&agent).map(|a| a.site.clone()) else {
+            let Some((site, owner)) = self
+                .agents
+                .get(&agent)
+                .map(|a| (a.site.clone(), a.tenant.clone()))
+            else {
                 continue;
             };
             let data = serde_json::json!({ "agent": agent, "site": site, "event": "dead" });
-            self.emit("agent", None, data, out);
+            self.emit("agent", Some(owner), data, out);
             let any_alive = self
                 .agents
                 .values()
