@@ -16,6 +16,11 @@ mod units_cmd;
 
 use std::process::ExitCode;
 
+// The controller allocates per call (JSON, names, explanations); mimalloc takes a third off
+// the core's time per decision against glibc's allocator (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// The open computing power network: compute and network handled as one resource.
