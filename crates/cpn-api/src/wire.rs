@@ -441,3 +441,109 @@ pub struct StreamEvent {
     pub tenant: Option<String>,
     pub data: serde_json::Value,
 }
+
+/// Limits a task runs under on its agent's node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskLimits {
+    /// CPU time, seconds (RLIMIT_CPU, and cgroup `cpu.max` when the agent can write one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<u64>,
+    /// Memory, MiB (RLIMIT_AS, or cgroup `memory.max`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u64>,
+    /// Wall-clock time, seconds: the agent kills the task after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_seconds: Option<u64>,
+}
+
+/// Work to run: a placement (the site and path it needs) and the command an agent at the
+/// chosen site runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSubmit {
+    /// Where and what: the placement's `id` is the task's id.
+    pub request: PlaceRequest,
+    /// The program and its arguments, run without a shell.
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub limits: TaskLimits,
+}
+
+/// What an agent is asked to run (in its heartbeat's reply).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TaskAssignment {
+    pub id: String,
+    pub command: Vec<String>,
+    pub limits: TaskLimits,
+    /// How many times the task was assigned before (after a site failed).
+    pub attempt: u32,
+}
+
+/// The reply to a heartbeat: the tasks assigned to the agent and not yet started.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+pub struct HeartbeatReply {
+    pub tasks: Vec<TaskAssignment>,
+}
+
+/// Where a task is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// Placed on a site; waiting for an agent there.
+    Placed,
+    /// Given to an agent, not started yet.
+    Assigned,
+    Running,
+    /// Ended (any exit status); the usage is final.
+    Exited,
+    /// Could not be started (the agent says why).
+    Failed,
+    /// No site could take it (at submission, or after its site failed).
+    Refused,
+}
+
+/// An agent's report on a task: the metering that trading settles on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskReport {
+    pub agent: String,
+    /// `running` (started), `exited` or `failed`.
+    pub state: TaskState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The signal that ended it, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    /// User plus system CPU time of the task and its children.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rss_kib: Option<u64>,
+    /// `cgroup` or `rlimit`: how the limits were enforced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A task as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TaskView {
+    pub id: String,
+    pub tenant: String,
+    pub state: TaskState,
+    pub command: Vec<String>,
+    pub limits: TaskLimits,
+    pub site: Option<String>,
+    pub reservation: Option<u64>,
+    pub agent: Option<String>,
+    /// Assignments so far (more than one after a failure moved it).
+    pub attempts: u32,
+    /// The last report of the agent that ran it.
+    pub report: Option<TaskReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

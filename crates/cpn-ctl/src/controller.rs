@@ -94,11 +94,15 @@ pub struct Controller {
     stream_seq: u64,
     heartbeat_interval: Nanos,
     pub(crate) stats: Stats,
+    /// Tasks by id.
+    pub(crate) tasks: BTreeMap<String, crate::task::Task>,
+    /// Set when a task may have become assignable (placed, or an agent came alive).
+    pub(crate) maybe_assignable: bool,
 }
 
 /// What applying a command did, for its reply and its digest.
 #[derive(Debug)]
-enum Applied {
+pub(crate) enum Applied {
     Route(Box<Report>),
     Place(PlaceReply),
     /// The reservation released and its tenant.
@@ -106,9 +110,15 @@ enum Applied {
     Circuit(cpn_api::CircuitView),
     /// What a failure or repair did to reservations, each with its tenant.
     Changed(Vec<(Recovery, String)>),
+    /// A task submitted: placed, or refused.
+    Task(cpn_api::TaskView),
+    /// A task assigned or reported on.
+    TaskChanged(cpn_api::TaskView),
+    /// Tasks taken back from an agent that died.
+    Unassigned(Vec<String>),
 }
 
-fn json<T: Serialize>(status: u16, value: &T) -> Reply {
+pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> Reply {
     match serde_json::to_vec(value) {
         Ok(body) => Reply::Ok { status, body },
         Err(e) => Reply::Err(ApiError::new(500, "internal", e.to_string())),
@@ -139,6 +149,8 @@ impl Controller {
             stream_seq: 0,
             heartbeat_interval: Nanos(1_000_000_000),
             stats: Stats::default(),
+            tasks: BTreeMap::new(),
+            maybe_assignable: false,
         }
     }
 
@@ -261,6 +273,10 @@ impl Controller {
                     self.stats.reject(e.code);
                     Reply::Err(e)
                 });
+                if self.maybe_assignable {
+                    self.maybe_assignable = false;
+                    self.assign_pending(now, out);
+                }
                 out.push(Action::Respond { req, reply });
             }
             Event::Heartbeat {
@@ -270,10 +286,13 @@ impl Controller {
                 heartbeat,
             } => {
                 let reply = match self.heartbeat(now, &token, &agent, heartbeat, out) {
-                    Ok(()) => Reply::Ok {
-                        status: 200,
-                        body: b"{}".to_vec(),
-                    },
+                    Ok(()) => {
+                        if self.maybe_assignable {
+                            self.maybe_assignable = false;
+                            self.assign_pending(now, out);
+                        }
+                        json(200, &self.assignments(&agent))
+                    }
                     Err(e) => {
                         self.stats.reject(e.code);
                         Reply::Err(e)
@@ -286,7 +305,13 @@ impl Controller {
             Event::Telemetry { samples } => {
                 let _ = self.command(now, None, Command::Telemetry { samples }, out);
             }
-            Event::Tick => self.tick(now, out),
+            Event::Tick => {
+                self.tick(now, out);
+                if self.maybe_assignable {
+                    self.maybe_assignable = false;
+                    self.assign_pending(now, out);
+                }
+            }
             Event::LinkChange { link, up } => {
                 if let Some(l) = self.scenario.links.get(link.index()) {
                     let link = l.name.clone();
@@ -545,6 +570,13 @@ impl Controller {
                 Ok(json(200, &serde_json::json!({ "revoked": id })))
             }
             Call::RegisterAgent(registration) => self.register(now, p, registration, out),
+            Call::SubmitTask(submit) => {
+                client()?;
+                self.submit_task(now, p, submit, out)
+            }
+            Call::Tasks => Ok(json(200, &self.task_views(p))),
+            Call::Task(id) => Ok(json(200, &self.task_view(p, &id)?)),
+            Call::ReportTask { task, report } => self.report_task(now, p, task, report, out),
             Call::Agents => {
                 client()?;
                 Ok(json(200, &self.agent_views(now, p)))
@@ -577,6 +609,9 @@ impl Controller {
             Applied::Place(reply) => json(200, &reply),
             Applied::Release(id, _) => json(200, &serde_json::json!({ "released": id })),
             Applied::Circuit(view) => json(200, &view),
+            Applied::Task(view) => json(201, &view),
+            Applied::TaskChanged(view) => json(200, &view),
+            Applied::Unassigned(tasks) => json(200, &tasks),
             Applied::Changed(recoveries) => json(
                 200,
                 &cpn_api::TelemetryReply {
@@ -588,7 +623,7 @@ impl Controller {
     }
 
     /// Applies a command, logs it and tells the stream.
-    fn command(
+    pub(crate) fn command(
         &mut self,
         now: Nanos,
         tenant: Option<String>,
@@ -662,6 +697,14 @@ impl Controller {
             Applied::Circuit(view) => {
                 let data = serde_json::to_value(view).unwrap_or_default();
                 self.emit("circuit", tenant, data, out);
+            }
+            Applied::Unassigned(tasks) => {
+                let data = serde_json::json!({ "tasks": tasks });
+                self.emit("unassign", Some(ADMIN_TENANT.to_string()), data, out);
+            }
+            Applied::Task(view) | Applied::TaskChanged(view) => {
+                let data = serde_json::to_value(view).unwrap_or_default();
+                self.emit("task", Some(view.tenant.clone()), data, out);
             }
             Applied::Changed(recoveries) => {
                 let data = serde_json::to_value(&entry.command).unwrap_or_default();
@@ -768,6 +811,11 @@ impl Controller {
                 }
                 Ok(Applied::Changed(self.transfer(recoveries)))
             }
+            Command::Task { task, sites } => self.apply_task(now, tenant, task, sites),
+            Command::Assign { task, agent } => self.apply_assign(task, agent),
+            Command::Replace { task, sites } => self.apply_replace(now, task, sites),
+            Command::Unassign { agent } => Ok(self.apply_unassign(agent)),
+            Command::TaskReport { task, report } => self.apply_report(task, report),
             Command::Expire { now_s } => {
                 let ended: Vec<ReservationId> = self
                     .sched
@@ -1066,7 +1114,7 @@ impl Controller {
     /// back with its tenant.
     fn transfer(&mut self, recoveries: Vec<Recovery>) -> Vec<(Recovery, String)> {
         self.stats.recoveries += recoveries.len() as u64;
-        recoveries
+        let recoveries = recoveries
             .into_iter()
             .map(|r| {
                 let (old, new) = match &r {
@@ -1084,7 +1132,9 @@ impl Controller {
                 }
                 (r, owner)
             })
-            .collect()
+            .collect::<Vec<_>>();
+        self.tasks_follow(&recoveries);
+        recoveries
     }
 
     fn register(
@@ -1192,6 +1242,7 @@ impl Controller {
             },
         );
         if !was_alive {
+            self.maybe_assignable = true;
             let data = serde_json::json!({ "agent": agent, "site": site, "event": "alive" });
             self.emit("agent", Some(owner), data, out);
             if let Some(s) = self.scenario.site(&site).map(|s| s.id)
@@ -1223,6 +1274,16 @@ impl Controller {
             };
             let data = serde_json::json!({ "agent": agent, "site": site, "event": "dead" });
             self.emit("agent", Some(owner), data, out);
+            if self.has_active_tasks(&agent) {
+                let _ = self.command(
+                    now,
+                    None,
+                    Command::Unassign {
+                        agent: agent.clone(),
+                    },
+                    out,
+                );
+            }
             let any_alive = self
                 .agents
                 .values()
@@ -1268,6 +1329,10 @@ impl Controller {
             .values()
             .filter(|a| a.site == site && self.live.get(&a.id).is_some_and(|l| l.alive))
             .count()
+    }
+
+    pub(crate) fn is_alive(&self, agent: &str) -> bool {
+        self.live.get(agent).is_some_and(|l| l.alive)
     }
 
     pub fn agents_alive(&self) -> usize {
@@ -1327,6 +1392,17 @@ fn digest(applied: &Applied) -> String {
         Applied::Place(_) => "refused".to_string(),
         Applied::Release(id, _) => format!("released {id}"),
         Applied::Circuit(c) => format!("circuit {} path={}", c.id, c.path.join(">")),
+        Applied::Task(t) => match (&t.site, t.reservation) {
+            (Some(site), Some(r)) => format!("task {} placed {r}@{site}", t.id),
+            _ => format!("task {} refused", t.id),
+        },
+        Applied::Unassigned(tasks) => format!("unassigned [{}]", tasks.join(",")),
+        Applied::TaskChanged(t) => format!(
+            "task {} {:?} agent={}",
+            t.id,
+            t.state,
+            t.agent.as_deref().unwrap_or("-")
+        ),
         Applied::Changed(recoveries) => {
             let parts: Vec<String> = recoveries
                 .iter()

@@ -59,6 +59,15 @@ pub enum Call {
     RegisterAgent(AgentRegistration),
     Agents,
     Telemetry(Vec<TelemetrySample>),
+    /// A task to place and run on an agent.
+    SubmitTask(cpn_api::TaskSubmit),
+    Tasks,
+    Task(String),
+    /// An agent's report on a task it runs.
+    ReportTask {
+        task: String,
+        report: cpn_api::TaskReport,
+    },
     /// An operator marks a link or a site up or down, by name.
     SetLink {
         link: String,

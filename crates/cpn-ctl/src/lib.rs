@@ -12,6 +12,7 @@ mod controller;
 mod event;
 mod log;
 mod metrics;
+mod task;
 mod views;
 
 pub use controller::{ADMIN_TENANT, Controller, MAX_BATCH, Principal, Stats, token_hash};

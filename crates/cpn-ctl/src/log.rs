@@ -2,7 +2,9 @@
 //! with a digest of its outcome. Replaying the log on the scenario rebuilds the state, and the
 //! digests prove the replay decided the same.
 
-use cpn_api::{CircuitRequest, PlaceRequest, RouteRequest, TelemetrySample};
+use cpn_api::{
+    CircuitRequest, PlaceRequest, RouteRequest, TaskReport, TaskSubmit, TelemetrySample,
+};
 use serde::{Deserialize, Serialize};
 
 /// One entry of the decision log.
@@ -51,6 +53,30 @@ pub enum Command {
     Expire {
         now_s: u64,
     },
+    /// A task, placed among the sites that had a live agent when it came.
+    Task {
+        task: TaskSubmit,
+        sites: Vec<String>,
+    },
+    /// A task whose site has no live agent, placed again among these sites.
+    Replace {
+        task: String,
+        sites: Vec<String>,
+    },
+    /// The tasks of an agent that died go back to be assigned again.
+    Unassign {
+        agent: String,
+    },
+    /// A task given to an agent.
+    Assign {
+        task: String,
+        agent: String,
+    },
+    /// An agent's report on a task.
+    TaskReport {
+        task: String,
+        report: TaskReport,
+    },
 }
 
 /// Why a log could not be replayed.
@@ -80,6 +106,11 @@ impl Command {
             Command::Site { .. } => "site",
             Command::Telemetry { .. } => "telemetry",
             Command::Expire { .. } => "expire",
+            Command::Task { .. } => "task",
+            Command::Assign { .. } => "assign",
+            Command::Replace { .. } => "replace",
+            Command::Unassign { .. } => "unassign",
+            Command::TaskReport { .. } => "task_report",
         }
     }
 }

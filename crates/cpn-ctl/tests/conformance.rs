@@ -8,7 +8,8 @@
 //! `reservations`, `reservation` (id), `release` (id), `circuit`, `slices`, `register`
 //! (body: agent, site, key_seed, timestamp_ms), `agents`, `heartbeat` (body: agent, cpu,
 //! memory), `telemetry` (body: samples), `set_link` / `set_site` (body: name, up), `map`
-//! (totals and failed elements only), `tick`. After the last step the log is replayed on a
+//! (totals and failed elements only), `tick`, `submit_task`, `tasks`, `task` (id),
+//! `report_task` (body: task, report). After the last step the log is replayed on a
 //! fresh controller, which must agree.
 
 use std::fmt::Write;
@@ -111,6 +112,13 @@ fn event(step: &Value, req: u64, line: usize) -> Event {
             up: field(&body, "up", line).as_bool().unwrap_or(true),
         },
         "map" => Call::Map,
+        "submit_task" => Call::SubmitTask(parse(&body, line)),
+        "tasks" => Call::Tasks,
+        "task" => Call::Task(text(&body, "id", line)),
+        "report_task" => Call::ReportTask {
+            task: text(&body, "task", line),
+            report: parse(field(&body, "report", line), line),
+        },
         other => panic!("line {line}: unknown call `{other}`"),
     };
     Event::Api { req, token, call }

@@ -431,6 +431,23 @@ impl Scheduler {
         }
     }
 
+    /// Places a request on one of `sites` only, never preempting: for work that needs what
+    /// only some sites have now (a live agent to run it, say). The request's own candidates
+    /// outside `sites` are not judged.
+    pub fn place_among(
+        &mut self,
+        request: &PlaceRequest,
+        sites: &[SiteId],
+    ) -> Result<Result<ReservationId, Refusal>, SchedError> {
+        if request.start >= request.end {
+            return Err(SchedError::EmptyWindow {
+                start: request.start,
+                end: request.end,
+            });
+        }
+        self.try_place_among(request, Some(sites))
+    }
+
     /// Releases a reservation: every booking it made is returned.
     pub fn release(&mut self, id: ReservationId) -> Result<Reservation, SchedError> {
         let r = self

@@ -227,6 +227,9 @@ pub(crate) fn router(core: CoreHandle, limits: Limits) -> Router {
         .route("/api/v1/agents", get(agents).post(register_agent))
         .route("/api/v1/agents/{id}/heartbeat", post(heartbeat))
         .route("/api/v1/telemetry", post(telemetry))
+        .route("/api/v1/tasks", get(tasks).post(submit_task))
+        .route("/api/v1/tasks/{id}", get(task))
+        .route("/api/v1/tasks/{id}/report", post(report_task))
         .route("/api/v1/events", get(events))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.body_bytes))
@@ -539,7 +542,7 @@ async fn register_agent(
 }
 
 /// An agent's heartbeat with its load. Three missed intervals mark its site down.
-#[utoipa::path(post, path = "/api/v1/agents/{id}/heartbeat", params(("id" = String, Path, description = "the agent")), request_body = Heartbeat, responses((status = 200, description = "noted"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/agents/{id}/heartbeat", params(("id" = String, Path, description = "the agent")), request_body = Heartbeat, responses((status = 200, body = cpn_api::HeartbeatReply), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 async fn heartbeat(
     State(s): State<AppState>,
     Path(agent): Path<String>,
@@ -572,6 +575,46 @@ async fn heartbeat(
         .metrics
         .call("heartbeat", status, started.elapsed());
     reply(r)
+}
+
+/// Tasks of the caller's tenant (an agent token: those its tenant's agents run).
+#[utoipa::path(get, path = "/api/v1/tasks", responses((status = 200, body = Vec<cpn_api::TaskView>)), security(("bearer" = [])))]
+async fn tasks(State(s): State<AppState>, h: HeaderMap) -> Response {
+    through(&s, "tasks", &h, || Ok(Call::Tasks)).await
+}
+
+/// One task, with its agent's last report.
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", params(("id" = String, Path, description = "the task")), responses((status = 200, body = cpn_api::TaskView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+async fn task(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
+    through(&s, "task", &h, || Ok(Call::Task(id))).await
+}
+
+/// Submits a task: placed on a site with a live agent, given to that agent, run as a child
+/// process under its limits, reported back.
+#[utoipa::path(post, path = "/api/v1/tasks", request_body = cpn_api::TaskSubmit, responses((status = 201, body = cpn_api::TaskView), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+async fn submit_task(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Response {
+    through(&s, "submit_task", &h, || Ok(Call::SubmitTask(body(b)?))).await
+}
+
+/// An agent's report on a task it runs: started, or ended with its exit status and usage.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/report", params(("id" = String, Path, description = "the task")), request_body = cpn_api::TaskReport, responses((status = 200, body = cpn_api::TaskView), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+async fn report_task(
+    State(s): State<AppState>,
+    Path(task): Path<String>,
+    h: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Response {
+    through(&s, "report_task", &h, || {
+        Ok(Call::ReportTask {
+            task,
+            report: body(b)?,
+        })
+    })
+    .await
 }
 
 /// Measurements of links and sites (admin, or the data plane's collector).
@@ -708,13 +751,16 @@ impl utoipa::Modify for Security {
     paths(
         healthz, readyz, metrics, scenario, map, sites, services, set_site, set_link, route, place,
         reservations, reservation, release, circuit, slices, tenants, create_tenant, tokens,
-        create_token, revoke_token, agents, register_agent, heartbeat, telemetry, events
+        create_token, revoke_token, agents, register_agent, heartbeat, telemetry, events, tasks,
+        task, submit_task, report_task
     ),
     components(schemas(
         ErrorBody, RouteRequest, RouteReply, PlaceBatch, cpn_api::PlaceRequest, PlaceReply, cpn_api::PlaceResults,
         ReservationView, CircuitRequest, CircuitView, SliceView, TenantCreate, TenantView,
         TokenCreate, TokenCreated, TokenView, AgentRegistration, AgentView, Heartbeat,
-        TelemetryBatch, cpn_api::TelemetrySample, TelemetryReply, MapView, cpn_api::StreamEvent, UpDown
+        TelemetryBatch, cpn_api::TelemetrySample, TelemetryReply, MapView, cpn_api::StreamEvent, UpDown,
+        cpn_api::TaskSubmit, cpn_api::TaskLimits, cpn_api::TaskView, cpn_api::TaskReport,
+        cpn_api::TaskState, cpn_api::TaskAssignment, cpn_api::HeartbeatReply
     )),
     modifiers(&Security)
 )]
