@@ -572,11 +572,11 @@ impl Controller {
             Call::RegisterAgent(registration) => self.register(now, p, registration, out),
             Call::SubmitTask(submit) => {
                 client()?;
-                self.submit_task(now, p, submit, out)
+                self.submit_task(now, p, *submit, out)
             }
             Call::Tasks => Ok(json(200, &self.task_views(p))),
             Call::Task(id) => Ok(json(200, &self.task_view(p, &id)?)),
-            Call::ReportTask { task, report } => self.report_task(now, p, task, report, out),
+            Call::ReportTask { task, report } => self.report_task(now, p, task, *report, out),
             Call::Agents => {
                 client()?;
                 Ok(json(200, &self.agent_views(now, p)))

@@ -60,13 +60,13 @@ pub enum Call {
     Agents,
     Telemetry(Vec<TelemetrySample>),
     /// A task to place and run on an agent.
-    SubmitTask(cpn_api::TaskSubmit),
+    SubmitTask(Box<cpn_api::TaskSubmit>),
     Tasks,
     Task(String),
     /// An agent's report on a task it runs.
     ReportTask {
         task: String,
-        report: cpn_api::TaskReport,
+        report: Box<cpn_api::TaskReport>,
     },
     /// An operator marks a link or a site up or down, by name.
     SetLink {

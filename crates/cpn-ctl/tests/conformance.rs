@@ -112,12 +112,12 @@ fn event(step: &Value, req: u64, line: usize) -> Event {
             up: field(&body, "up", line).as_bool().unwrap_or(true),
         },
         "map" => Call::Map,
-        "submit_task" => Call::SubmitTask(parse(&body, line)),
+        "submit_task" => Call::SubmitTask(Box::new(parse(&body, line))),
         "tasks" => Call::Tasks,
         "task" => Call::Task(text(&body, "id", line)),
         "report_task" => Call::ReportTask {
             task: text(&body, "task", line),
-            report: parse(field(&body, "report", line), line),
+            report: Box::new(parse(field(&body, "report", line), line)),
         },
         other => panic!("line {line}: unknown call `{other}`"),
     };

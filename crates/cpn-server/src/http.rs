@@ -597,7 +597,10 @@ async fn submit_task(
     h: HeaderMap,
     b: Result<Bytes, BytesRejection>,
 ) -> Response {
-    through(&s, "submit_task", &h, || Ok(Call::SubmitTask(body(b)?))).await
+    through(&s, "submit_task", &h, || {
+        Ok(Call::SubmitTask(Box::new(body(b)?)))
+    })
+    .await
 }
 
 /// An agent's report on a task it runs: started, or ended with its exit status and usage.
@@ -611,7 +614,7 @@ async fn report_task(
     through(&s, "report_task", &h, || {
         Ok(Call::ReportTask {
             task,
-            report: body(b)?,
+            report: Box::new(body(b)?),
         })
     })
     .await
