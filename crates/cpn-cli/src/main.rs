@@ -2,6 +2,7 @@
 //! Exit codes: 0 success, 2 bad input (a file, a flag, a value), 3 a request that no site can
 //! meet, 1 an internal error.
 
+mod agent_cmd;
 mod bench_cmd;
 mod bench_load;
 mod client;
@@ -36,6 +37,12 @@ enum Command {
     /// Run the demo: the controller on 127.0.0.1 with the built-in national scenario,
     /// simulated agents and a stream of requests; prints the dashboard URL.
     Demo(serve_cmd::DemoArgs),
+    /// Run the node agent: register this node's measured capabilities (signed), heartbeat its
+    /// load, run and meter the tasks the controller assigns (docs/agent.md).
+    Agent(Box<agent_cmd::AgentArgs>),
+    /// The wrapper the agent runs each task in (limits, CPU-time metering).
+    #[command(hide = true, name = "agent-exec")]
+    AgentExec(agent_cmd::ExecArgs),
     /// Run the controller: HTTP API, dashboard, metrics, durable state (docs/controller.md).
     Serve(Box<serve_cmd::ServeArgs>),
     /// API tokens of a controller.
@@ -91,6 +98,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Demo(args) => serve_cmd::demo(args),
+        Command::Agent(args) => agent_cmd::agent(*args),
+        Command::AgentExec(args) => agent_cmd::exec(args),
         Command::Serve(args) => serve_cmd::serve(*args),
         Command::Token(c) => token_cmd::token(c),
         Command::Tenant(c) => token_cmd::tenant(c),
