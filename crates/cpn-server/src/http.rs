@@ -703,6 +703,7 @@ impl utoipa::Modify for Security {
             ("400", "bad input: the message names the field"),
             ("401", "missing, unknown or revoked token"),
             ("403", "the token's role or tenant may not do this"),
+            ("404", "a named element does not exist"),
             (
                 "413",
                 "body over the limit, or too many requests in one call",
