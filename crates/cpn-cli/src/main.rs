@@ -11,6 +11,7 @@ mod route_cmd;
 mod scenario_cmd;
 mod serve_cmd;
 mod slice_cmd;
+mod task_cmd;
 mod token_cmd;
 mod topo_cmd;
 mod units_cmd;
@@ -45,6 +46,9 @@ enum Command {
     AgentExec(agent_cmd::ExecArgs),
     /// Run the controller: HTTP API, dashboard, metrics, durable state (docs/controller.md).
     Serve(Box<serve_cmd::ServeArgs>),
+    /// Tasks run by agents, through a running controller.
+    #[command(subcommand)]
+    Task(task_cmd::TaskCommand),
     /// API tokens of a controller.
     #[command(subcommand)]
     Token(token_cmd::TokenCommand),
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         Command::AgentExec(args) => agent_cmd::exec(args),
         Command::Serve(args) => serve_cmd::serve(*args),
         Command::Token(c) => token_cmd::token(c),
+        Command::Task(c) => task_cmd::run(c),
         Command::Tenant(c) => token_cmd::tenant(c),
         Command::Data(c) => serve_cmd::data(c),
         Command::Bench(c) => bench_cmd::run(c),

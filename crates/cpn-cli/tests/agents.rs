@@ -199,6 +199,23 @@ fn agents_run_tasks_and_a_dead_agents_work_moves() {
         "site {site} down {took:?} after its agent was killed; t2 now at {}",
         moved["site"]
     );
+    // The CLI client lists both, the first ended with its exit status.
+    let out = cpn_command()
+        .args(["task", "list", "--server", &server.url, "--token", &tenant])
+        .output()
+        .expect("cpn task list");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("t1") && l.contains("exited") && l.ends_with("exit 3")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("t2") && l.contains("running")),
+        "{text}"
+    );
 }
 
 #[test]
