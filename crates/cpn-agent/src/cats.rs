@@ -247,7 +247,7 @@ pub fn l0_metrics(m: &Measurement) -> Vec<NamedL0> {
     }
     if let Some(bytes) = s.memory_total_bytes {
         l0.push(measured(
-            "memory_total_bytes",
+            "memory_total_gb",
             L0Kind::ComputeMemorySize,
             Unit::Gbyte,
             float(bytes as f64 / 1e9),
@@ -256,7 +256,7 @@ pub fn l0_metrics(m: &Measurement) -> Vec<NamedL0> {
     }
     if let Some(bytes) = s.disk_free_bytes {
         l0.push(measured(
-            "disk_free_bytes",
+            "disk_free_gb",
             L0Kind::StorageAvailableSpace,
             Unit::Gbyte,
             float(bytes as f64 / 1e9),

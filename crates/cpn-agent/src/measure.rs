@@ -58,14 +58,14 @@ impl Config {
     }
 
     /// A quick measurement for tests and first contact: 3 short rounds, 512 x 512 matrices,
-    /// three 16 MiB triad arrays (still beyond the last-level cache of most machines an
+    /// three 32 MiB triad arrays (still beyond the last-level cache of most machines an
     /// agent runs on, though not of the largest server parts).
     pub fn quick() -> Self {
         Config {
             rounds: 3,
             round_ms: 40,
             gemm_n: 512,
-            triad_elements: 2 << 20,
+            triad_elements: 4 << 20,
             threads: logical_cores(),
             quick: true,
         }
