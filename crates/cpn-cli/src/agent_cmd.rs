@@ -67,7 +67,7 @@ pub(crate) fn agent(args: AgentArgs) -> Outcome {
             serde_json::from_str(&text)
                 .map_err(|e| Failure::bad(format!("--capabilities `{}`: {e}", path.display())))?
         }
-        None => measured_capabilities(),
+        None => measured_capabilities()?,
     };
     let exec = std::env::current_exe()
         .map_err(|e| Failure::Internal(anyhow::anyhow!("the agent's own program: {e}")))?;
@@ -94,10 +94,21 @@ fn hex_prefix(bytes: &[u8]) -> String {
     bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
-/// What the agent tells the controller of its node when no file is given.
-fn measured_capabilities() -> serde_json::Value {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    serde_json::json!({ "cores": cores })
+/// What the agent tells the controller of its node when no file is given: a quick
+/// measurement (as `cpn bench compute --quick` makes it) with its CATS metrics.
+fn measured_capabilities() -> Result<serde_json::Value, Failure> {
+    tracing::info!("measuring this node (quick)");
+    let m = cpn_agent::measure::measure(&cpn_agent::measure::Config::quick());
+    let cats = cpn_agent::cats::report(&m)
+        .map_err(|e| Failure::Internal(anyhow::anyhow!("scoring the measurement: {e}")))?;
+    let mut value = serde_json::to_value(&m).map_err(|e| Failure::Internal(e.into()))?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "cats".into(),
+            serde_json::to_value(&cats).map_err(|e| Failure::Internal(e.into()))?,
+        );
+    }
+    Ok(value)
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,10 @@ pub(crate) enum BenchCommand {
     /// Heartbeat load on a running controller: registers agents, sends heartbeats at a fixed
     /// rate, and prints the controller's CPU use from /proc.
     Heartbeats(crate::bench_load::HeartbeatArgs),
+    /// Measure this machine's computing power: FP64 and FP32 matrix multiply, integer
+    /// multiply-add, SHA-256 and memory bandwidth on one core and all cores, the system's
+    /// facts and theoretical peak, and the CATS scores they give (docs/cats-metrics.md).
+    Compute(crate::compute_cmd::ComputeArgs),
     /// Write a benchmark graph as CSV: a header `src,dst,weight`, then one line per directed
     /// arc. `--grid N` is the N x N 4-neighbour grid (node row * N + col, one arc each way
     /// between neighbours), with weights 1..=100 drawn from SplitMix64 seeded with `--seed`.
@@ -80,6 +84,7 @@ pub(crate) fn run(command: BenchCommand) -> Outcome {
             json,
         } => sssp(&edges, source, repeat, json),
         BenchCommand::Heartbeats(args) => crate::bench_load::heartbeats(args),
+        BenchCommand::Compute(args) => crate::compute_cmd::run(args),
     }
 }
 

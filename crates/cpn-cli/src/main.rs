@@ -6,6 +6,7 @@ mod agent_cmd;
 mod bench_cmd;
 mod bench_load;
 mod client;
+mod compute_cmd;
 mod place_cmd;
 mod route_cmd;
 mod scenario_cmd;
