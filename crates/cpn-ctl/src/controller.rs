@@ -98,6 +98,8 @@ pub struct Controller {
     pub(crate) tasks: BTreeMap<String, crate::task::Task>,
     /// Set when a task may have become assignable (placed, or an agent came alive).
     pub(crate) maybe_assignable: bool,
+    /// The second up to which ended windows were released.
+    expired_until: u64,
 }
 
 /// What applying a command did, for its reply and its digest.
@@ -151,6 +153,7 @@ impl Controller {
             stats: Stats::default(),
             tasks: BTreeMap::new(),
             maybe_assignable: false,
+            expired_until: 0,
         }
     }
 
@@ -1296,7 +1299,13 @@ impl Controller {
                 let _ = self.command(now, None, Command::Site { site, up: false }, out);
             }
         }
+        // Windows are whole seconds: look for ended ones once a second, however often the
+        // timer ticks for liveness.
         let now_s = now.0 / 1_000_000_000;
+        if now_s <= self.expired_until {
+            return;
+        }
+        self.expired_until = now_s;
         let ended = self.sched.reservations().any(|r| r.request.end <= now_s)
             || self.sched.circuits().any(|c| c.end <= now_s);
         if ended {

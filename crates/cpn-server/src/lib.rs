@@ -153,7 +153,9 @@ pub async fn start(config: ServerConfig, store: Box<dyn Store>) -> Result<Runnin
         }
     };
     let tick_core = core.clone();
-    let period = (config.heartbeat_interval / 2).max(Duration::from_millis(50));
+    // A tenth of the heartbeat interval: an agent is declared dead at most that late after
+    // its third missed heartbeat.
+    let period = (config.heartbeat_interval / 10).max(Duration::from_millis(20));
     let timer = tokio::spawn(async move {
         let mut every = tokio::time::interval(period);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
