@@ -49,8 +49,8 @@ pub struct EuaSite {
     pub postcode: Option<u16>,
     /// As written, such as `Within 10 meters`.
     pub precision: String,
-    /// Metres, where given.
-    pub elevation_m: Option<i32>,
+    /// Metres above sea level, where given (written `28.0`).
+    pub elevation_m: Option<f64>,
     pub hcis_l2: String,
 }
 
@@ -78,7 +78,12 @@ pub fn read_eua_sites(reader: impl Read, origin: &str) -> Result<Vec<EuaSite>, T
             licensing_area_id: row.int(area, "a licensing area id (an integer)")?,
             postcode: postcode(&row, post)?,
             precision: row.text(precision)?.to_string(),
-            elevation_m: row.opt_int(elevation, "an elevation in metres (an integer)")?,
+            elevation_m: row.opt_float(
+                elevation,
+                -500.0,
+                9000.0,
+                "an elevation in metres (-500 to 9000)",
+            )?,
             hcis_l2: row.text(hcis)?.to_string(),
         });
     }
@@ -214,7 +219,7 @@ mod tests {
         );
         assert_eq!((r[0].postcode, r[0].elevation_m), (None, None));
         assert_eq!(r[1].name, "Corner Spencer, Lonsdale");
-        assert_eq!((r[1].postcode, r[1].elevation_m), (Some(3000), Some(28)));
+        assert_eq!((r[1].postcode, r[1].elevation_m), (Some(3000), Some(28.0)));
     }
 
     #[test]
@@ -237,6 +242,10 @@ mod tests {
         assert_eq!(
             err(read("2,-37.8,144.9,n,VIC,2,30000,p,,K\r\n")),
             "site.csv:2: POSTCODE: expected a postcode (0 to 9999), got \"30000\""
+        );
+        assert_eq!(
+            err(read("2,-37.8,144.9,n,VIC,2,3000,p,ten,K\r\n")),
+            "site.csv:2: ELEVATION: expected an elevation in metres (-500 to 9000), got \"ten\""
         );
         assert_eq!(
             err(read(&format!("{ok}{ok}2,-37.8,144.9\r\n"))),

@@ -238,6 +238,20 @@ impl Row<'_> {
         }
     }
 
+    /// Column `col` as a finite number within `min..=max`, or `None` when empty.
+    pub(crate) fn opt_float(
+        &self,
+        col: usize,
+        min: f64,
+        max: f64,
+        expected: &str,
+    ) -> Result<Option<f64>, TraceError> {
+        if self.text(col)?.is_empty() {
+            return Ok(None);
+        }
+        self.float(col, min, max, expected).map(Some)
+    }
+
     /// Column `col` as owned text, or `None` when empty.
     pub(crate) fn opt_string(&self, col: usize) -> Result<Option<String>, TraceError> {
         let s = self.text(col)?;
