@@ -371,6 +371,11 @@ impl Engine {
         self.sites.up[site.index()] = up;
     }
 
+    /// Whether a site works (an unknown site does not).
+    pub fn site_is_up(&self, site: SiteId) -> bool {
+        self.sites.up.get(site.index()).copied().unwrap_or(false)
+    }
+
     /// The free bandwidth of a slice on every link (indexed by link), as the scheduler keeps it.
     pub fn set_slice_free(&mut self, slice: SliceId, free_per_link: Vec<u64>) {
         self.slice_free.insert(slice, free_per_link);

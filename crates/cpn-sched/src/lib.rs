@@ -13,5 +13,5 @@ mod scheduler;
 pub use calendar::{Calendar, CalendarError, Isolation, LinkCalendar, MultiCalendar, Overload};
 pub use scheduler::{
     Circuit, JobPlan, JobRequest, PlaceRequest, Placed, Preempted, Recovery, Refusal, Reservation,
-    ReservationId, Savings, SchedError, Scheduler,
+    ReservationId, Savings, SchedError, Scheduler, Strategy,
 };

@@ -25,9 +25,11 @@ use serde::Serialize;
 use crate::calendar::{CalendarError, Isolation, LinkCalendar, MultiCalendar};
 
 mod bandwidth;
+mod baseline;
 mod job;
 mod recovery;
 
+pub use baseline::Strategy;
 pub use job::{JobPlan, JobRequest};
 
 const GFLOPS: u128 = 1_000_000_000;
