@@ -41,7 +41,7 @@ fn hold_radix(n: usize, holds: usize, rounds: usize) -> (f64, u64) {
             q.push(rng.exponential_ns(MEAN_NS), i as u32).unwrap();
         }
         let step = |q: &mut EventQueue<u32>, rng: &mut Rng| {
-            let (t, _, p) = q.pop().unwrap();
+            let (t, p) = q.pop().unwrap();
             q.push(t + rng.exponential_ns(MEAN_NS), p).unwrap();
             t
         };

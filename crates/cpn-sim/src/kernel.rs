@@ -72,7 +72,7 @@ impl<E> Simulation<E> {
     /// are returned in the order they were scheduled.
     pub fn schedule(&mut self, at: u64, event: E) -> Result<(), SimError> {
         match self.queue.push(at, event) {
-            Ok(_) => Ok(()),
+            Ok(()) => Ok(()),
             Err(QueueError::Past { at, .. }) => Err(SimError::Past { at, now: self.now }),
         }
     }
@@ -89,7 +89,7 @@ impl<E> Simulation<E> {
     /// The next event and its time, moving the clock there; `None` when nothing is pending.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<(u64, E)> {
-        let (t, _, e) = self.queue.pop()?;
+        let (t, e) = self.queue.pop()?;
         self.now = t;
         self.handled += 1;
         Some((t, e))

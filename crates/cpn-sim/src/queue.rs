@@ -13,10 +13,11 @@
 //! `log256(spread of pending times)` times in practice, each move a sequential append, where a
 //! binary heap makes `log2(n)` random accesses per pop with a million events pending.
 //!
-//! Determinism: events of equal time pop in the order they were pushed (their sequence
-//! number). A slot is only ever filled from above while every lower slot is empty, and a
-//! direct push carries the largest sequence number yet, so every slot and the ready list stay
-//! in sequence order without sorting.
+//! Determinism: events of equal time pop in the order they were pushed. A slot is only ever
+//! filled from above while every lower slot is empty, and a direct push is the latest push
+//! yet, so every slot and the ready list stay in push order without sorting, and the queue
+//! needs no sequence number at all (a binary heap must store one to break ties: 8 bytes more
+//! per event to move).
 
 use std::collections::VecDeque;
 
@@ -37,23 +38,22 @@ pub enum QueueError {
 #[derive(Debug, Clone)]
 struct Entry<E> {
     time: u64,
-    seq: u64,
     payload: E,
 }
 
-/// A monotone priority queue of events keyed by `(time in ns, sequence number)`.
+/// A monotone priority queue of events keyed by time in ns, first in first out among equal
+/// times.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     /// The time of the last event popped (0 before any); no event may be pushed before it.
     base: u64,
-    /// Events at exactly `base`, in sequence order.
+    /// Events at exactly `base`, in push order.
     ready: VecDeque<Entry<E>>,
     /// `LEVELS × SLOTS` buckets, level-major.
     slots: Vec<Vec<Entry<E>>>,
     /// One bit per non-empty slot, four words per level.
     occupied: [[u64; SLOTS / 64]; LEVELS],
     len: usize,
-    next_seq: u64,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -70,7 +70,6 @@ impl<E> EventQueue<E> {
             slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
             occupied: [[0; SLOTS / 64]; LEVELS],
             len: 0,
-            next_seq: 0,
         }
     }
 
@@ -88,25 +87,23 @@ impl<E> EventQueue<E> {
         self.base
     }
 
-    /// Adds an event at `time` and returns its sequence number (the tie-break among equal
-    /// times: smaller pops first).
-    pub fn push(&mut self, time: u64, payload: E) -> Result<u64, QueueError> {
+    /// Adds an event at `time`; among events of equal time, it pops after those pushed
+    /// before it.
+    pub fn push(&mut self, time: u64, payload: E) -> Result<(), QueueError> {
         if time < self.base {
             return Err(QueueError::Past {
                 at: time,
                 base: self.base,
             });
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
         self.len += 1;
-        self.place(Entry { time, seq, payload });
-        Ok(seq)
+        self.place(Entry { time, payload });
+        Ok(())
     }
 
-    /// Removes the earliest event (the first pushed among equal times) and returns its time,
-    /// sequence number and payload.
-    pub fn pop(&mut self) -> Option<(u64, u64, E)> {
+    /// Removes the earliest event (the first pushed among equal times) and returns its time
+    /// and payload.
+    pub fn pop(&mut self) -> Option<(u64, E)> {
         if self.ready.is_empty() {
             if self.len == 0 {
                 return None;
@@ -115,7 +112,7 @@ impl<E> EventQueue<E> {
         }
         let e = self.ready.pop_front()?;
         self.len -= 1;
-        Some((e.time, e.seq, e.payload))
+        Some((e.time, e.payload))
     }
 
     fn place(&mut self, e: Entry<E>) {
@@ -138,6 +135,16 @@ impl<E> EventQueue<E> {
         };
         let index = level * SLOTS + slot;
         self.occupied[level][slot / 64] &= !(1 << (slot % 64));
+        if level == 0 {
+            // A level-0 slot holds one time only, in push order: it becomes the ready list
+            // as it is, by swapping buffers (both conversions keep the allocation, and the
+            // ready list is empty here).
+            let bucket = std::mem::take(&mut self.slots[index]);
+            self.base = bucket.first().map_or(self.base, |e| e.time);
+            let old = std::mem::replace(&mut self.ready, VecDeque::from(bucket));
+            self.slots[index] = Vec::from(old);
+            return;
+        }
         let mut bucket = std::mem::take(&mut self.slots[index]);
         self.base = bucket.iter().map(|e| e.time).min().unwrap_or(self.base);
         // Every target is at a lower level than `level`, so the bucket is never refilled
@@ -180,7 +187,7 @@ mod tests {
         ] {
             q.push(t, p).expect("monotone");
         }
-        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, _, p)| p)).collect();
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, p)| p)).collect();
         assert_eq!(order, vec!['b', 'd', 'a', 'c', 'f', 'e']);
         assert!(q.is_empty());
     }
@@ -190,12 +197,12 @@ mod tests {
         let mut q = EventQueue::new();
         q.push(10, ()).expect("monotone");
         q.push(20, ()).expect("monotone");
-        assert_eq!(q.pop().map(|(t, _, _)| t), Some(10));
+        assert_eq!(q.pop().map(|(t, _)| t), Some(10));
         assert_eq!(q.push(9, ()), Err(QueueError::Past { at: 9, base: 10 }));
         // The base itself is allowed, and pops after what is pending at the same time.
         q.push(10, ()).expect("at the base");
-        assert_eq!(q.pop().map(|(t, _, _)| t), Some(10));
-        assert_eq!(q.pop().map(|(t, _, _)| t), Some(20));
+        assert_eq!(q.pop().map(|(t, _)| t), Some(10));
+        assert_eq!(q.pop().map(|(t, _)| t), Some(20));
         assert_eq!(q.pop(), None);
     }
 
@@ -205,11 +212,11 @@ mod tests {
         q.push(u64::MAX, 1).expect("monotone");
         q.push(0, 0).expect("monotone");
         q.push(u64::MAX, 2).expect("monotone");
-        assert_eq!(q.pop().map(|(t, _, p)| (t, p)), Some((0, 0)));
-        assert_eq!(q.pop().map(|(t, _, p)| (t, p)), Some((u64::MAX, 1)));
+        assert_eq!(q.pop(), Some((0, 0)));
+        assert_eq!(q.pop(), Some((u64::MAX, 1)));
         q.push(u64::MAX, 3).expect("at the base");
-        assert_eq!(q.pop().map(|(_, _, p)| p), Some(2));
-        assert_eq!(q.pop().map(|(_, _, p)| p), Some(3));
+        assert_eq!(q.pop().map(|(_, p)| p), Some(2));
+        assert_eq!(q.pop().map(|(_, p)| p), Some(3));
     }
 
     /// A push of `delay` after the current time, or a pop.
@@ -238,7 +245,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
         /// Random monotone pushes and pops give exactly the order of a binary heap keyed by
-        /// (time, sequence).
+        /// (time, sequence): the payload is the sequence number.
         #[test]
         fn matches_a_binary_heap(ops in ops()) {
             let mut q = EventQueue::new();
@@ -249,13 +256,12 @@ mod tests {
                 match op {
                     Op::Push(delay) => {
                         let t = now.saturating_add(delay);
-                        let s = q.push(t, seq).expect("monotone");
-                        prop_assert_eq!(s, seq);
+                        q.push(t, seq).expect("monotone");
                         heap.push(Reverse((t, seq)));
                         seq += 1;
                     }
                     Op::Pop => {
-                        let got = q.pop().map(|(t, s, p)| { prop_assert_eq!(s, p); Ok((t, s)) }).transpose()?;
+                        let got = q.pop();
                         let want = heap.pop().map(|Reverse(k)| k);
                         prop_assert_eq!(got, want);
                         if let Some((t, _)) = got { now = t; }
@@ -264,7 +270,7 @@ mod tests {
                 prop_assert_eq!(q.len(), heap.len());
             }
             while let Some(Reverse(want)) = heap.pop() {
-                prop_assert_eq!(q.pop().map(|(t, s, _)| (t, s)), Some(want));
+                prop_assert_eq!(q.pop(), Some(want));
             }
             prop_assert!(q.pop().is_none());
         }
