@@ -1,0 +1,199 @@
+use super::*;
+use crate::Simulation;
+use proptest::prelude::*;
+
+/// Rates in bytes/s of flows over `paths` on links of `caps` bit/s, added one by one.
+fn check(caps: &[u64], paths: &[&[u32]], want: &[f64]) {
+    let mut net = FlowNet::new(caps);
+    let mut out = Vec::new();
+    let ids: Vec<FlowId> = paths
+        .iter()
+        .map(|p| net.add_flow(0, p, 1_000, &mut out).expect("valid path"))
+        .collect();
+    let got: Vec<f64> = ids.iter().map(|&f| net.rate(f).expect("live")).collect();
+    assert_eq!(got, want, "incremental");
+    assert_eq!(max_min_rates(caps, paths), want, "from scratch");
+}
+
+#[test]
+fn classic_three_links_four_flows() {
+    // Bertsekas and Gallager's example: one long flow over three unit links, one short
+    // flow on each; everybody gets half. Capacities are in bit/s, rates in bytes/s.
+    check(
+        &[8, 8, 8],
+        &[&[0, 1, 2], &[0], &[1], &[2]],
+        &[0.5, 0.5, 0.5, 0.5],
+    );
+}
+
+#[test]
+fn bottlenecks_in_turn() {
+    // Link 2 (6 B/s) has three flows: 2 each. Link 1 (8 B/s) then has 4 left for f2;
+    // link 0 (10 B/s) has 8 left for f1.
+    check(
+        &[80, 64, 48],
+        &[&[0, 1, 2], &[0], &[1], &[2], &[1, 2]],
+        &[2.0, 8.0, 4.0, 2.0, 2.0],
+    );
+}
+
+#[test]
+fn failed_link_stalls_its_flows_only() {
+    let mut net = FlowNet::new(&[80, 80]);
+    let mut out = Vec::new();
+    let a = net.add_flow(0, &[0], 100, &mut out).expect("valid");
+    let b = net.add_flow(0, &[0, 1], 100, &mut out).expect("valid");
+    let c = net.add_flow(0, &[1], 100, &mut out).expect("valid");
+    assert_eq!([net.rate(a), net.rate(b), net.rate(c)], [Some(5.0); 3]);
+    out.clear();
+    net.set_capacity(0, 0, 0, &mut out).expect("link");
+    assert_eq!(net.rate(a), Some(0.0));
+    assert_eq!(net.rate(b), Some(0.0));
+    assert_eq!(net.rate(c), Some(10.0));
+    assert_eq!(out.len(), 1, "only c finishes: {out:?}");
+    assert_eq!(net.add_flow(0, &[], 1, &mut out), Err(FlowError::EmptyPath));
+    assert_eq!(
+        net.add_flow(0, &[2], 1, &mut out),
+        Err(FlowError::NoSuchLink { link: 2, links: 2 })
+    );
+    assert_eq!(
+        net.add_flow(0, &[1, 1], 1, &mut out),
+        Err(FlowError::RepeatedLink { link: 1 })
+    );
+}
+
+#[test]
+fn completions_follow_rate_changes() {
+    // One link of 8 Mbit/s = 1 MB/s. A (1 MB) and B (2 MB) start together at half each:
+    // A is done at 2 s with B halfway, then B runs alone at 1 MB/s to 3 s. C (0.5 MB)
+    // starts at 2.5 s and shares with B: both at 0.5 MB/s, C done at 3.5 s, B at 3.5 s too.
+    let mut net = FlowNet::new(&[8_000_000]);
+    let mut sim = Simulation::new(0);
+    let mut out = Vec::new();
+    let s = 1_000_000_000u64;
+    let a = net.add_flow(0, &[0], 1_000_000, &mut out).expect("valid");
+    let b = net.add_flow(0, &[0], 2_000_000, &mut out).expect("valid");
+    #[derive(Debug)]
+    enum Ev {
+        Done(Completion),
+        Start,
+    }
+    let mut c = None;
+    for x in out.drain(..) {
+        sim.schedule(x.at, Ev::Done(x)).expect("future");
+    }
+    sim.schedule(5 * s / 2, Ev::Start).expect("future");
+    let mut finished = Vec::new();
+    while let Some((now, ev)) = sim.next() {
+        match ev {
+            Ev::Done(x) => {
+                if net.finish(now, x, &mut out) {
+                    finished.push((x.flow, now));
+                }
+            }
+            Ev::Start => c = Some(net.add_flow(now, &[0], 500_000, &mut out).expect("valid")),
+        }
+        for x in out.drain(..) {
+            sim.schedule(x.at, Ev::Done(x)).expect("future");
+        }
+    }
+    let c = c.expect("started");
+    assert_eq!(finished.len(), 3);
+    assert_eq!(finished[0], (a, 2 * s));
+    // B and C both end at 3.5 s, give or take a ns of rounding.
+    for (f, t) in &finished[1..] {
+        assert!([b, c].contains(f));
+        assert!(t.abs_diff(7 * s / 2) <= 1, "{f:?} at {t}");
+    }
+    assert_eq!(net.active(), 0);
+}
+
+/// One step of a random history.
+#[derive(Debug, Clone)]
+enum Op {
+    Add(Vec<u32>),
+    /// Remove the n-th live flow (modulo how many there are).
+    Remove(usize),
+    Capacity(u32, u64),
+}
+
+fn history(links: u32) -> impl Strategy<Value = Vec<Op>> {
+    let path = prop::collection::btree_set(0..links, 1..4)
+        .prop_map(|s| s.into_iter().collect::<Vec<_>>())
+        .prop_shuffle();
+    prop::collection::vec(
+        prop_oneof![
+            4 => path.prop_map(Op::Add),
+            2 => any::<usize>().prop_map(Op::Remove),
+            1 => (0..links, prop_oneof![Just(0u64), 1u64..10_000]).prop_map(|(l, c)| Op::Capacity(l, c)),
+        ],
+        1..60,
+    )
+}
+
+/// Max-min fairness by definition: every flow crosses a saturated link on which no flow
+/// has a higher rate.
+fn is_max_min_fair(caps: &[u64], paths: &[&[u32]], rates: &[f64]) -> bool {
+    let eps = 1e-9;
+    let load = |l: u32| -> f64 {
+        paths
+            .iter()
+            .zip(rates)
+            .filter(|(p, _)| p.contains(&l))
+            .map(|(_, r)| r)
+            .sum()
+    };
+    paths.iter().zip(rates).all(|(p, &r)| {
+        p.iter().any(|&l| {
+            let cap = caps[l as usize] as f64 / 8.0;
+            let saturated = load(l) >= cap * (1.0 - eps) - eps;
+            let highest = paths
+                .iter()
+                .zip(rates)
+                .filter(|(q, _)| q.contains(&l))
+                .all(|(_, &s)| s <= r * (1.0 + eps) + eps);
+            saturated && highest
+        })
+    }) && (0..caps.len() as u32)
+        .all(|l| load(l) <= caps[l as usize] as f64 / 8.0 * (1.0 + eps) + eps)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// After every change of a random history, the incrementally kept rates equal a
+    /// recompute from scratch, and they are max-min fair.
+    #[test]
+    fn incremental_equals_from_scratch(
+        caps in prop::collection::vec(1u64..10_000, 6),
+        ops in history(6),
+    ) {
+        let mut caps = caps;
+        let mut net = FlowNet::new(&caps);
+        let mut out = Vec::new();
+        let mut now = 0;
+        for op in ops {
+            now += 1_000;
+            match op {
+                Op::Add(p) => { net.add_flow(now, &p, 1 << 20, &mut out).expect("valid"); }
+                Op::Remove(n) => {
+                    let live: Vec<FlowId> = net.rates().map(|(f, _)| f).collect();
+                    if !live.is_empty() {
+                        net.remove(now, live[n % live.len()], &mut out).expect("live");
+                    }
+                }
+                Op::Capacity(l, c) => {
+                    caps[l as usize] = c;
+                    net.set_capacity(now, l, c, &mut out).expect("link");
+                }
+            }
+            let live: Vec<(FlowId, f64)> = net.rates().collect();
+            let paths: Vec<&[u32]> = live.iter().map(|&(f, _)| net.path(f).expect("live")).collect();
+            let want = max_min_rates(&caps, &paths);
+            for (&(f, got), &w) in live.iter().zip(&want) {
+                prop_assert!((got - w).abs() <= 1e-9 * w.max(1.0), "{:?}: {} against {}", f, got, w);
+            }
+            prop_assert!(is_max_min_fair(&caps, &paths, &want));
+        }
+    }
+}
