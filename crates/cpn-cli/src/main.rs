@@ -11,6 +11,7 @@ mod place_cmd;
 mod route_cmd;
 mod scenario_cmd;
 mod serve_cmd;
+mod sim_cmd;
 mod slice_cmd;
 mod task_cmd;
 mod token_cmd;
@@ -47,6 +48,9 @@ enum Command {
     AgentExec(agent_cmd::ExecArgs),
     /// Run the controller: HTTP API, dashboard, metrics, durable state (docs/controller.md).
     Serve(Box<serve_cmd::ServeArgs>),
+    /// The digital twin: a workload on a scenario under every placement strategy, on
+    /// identical arrivals; writes report.json, CSVs and report.html (docs/twin.md).
+    Sim(Box<sim_cmd::SimArgs>),
     /// Tasks run by agents, through a running controller.
     #[command(subcommand)]
     Task(task_cmd::TaskCommand),
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::serve(*args),
         Command::Token(c) => token_cmd::token(c),
         Command::Task(c) => task_cmd::run(c),
+        Command::Sim(args) => sim_cmd::run(*args),
         Command::Tenant(c) => token_cmd::tenant(c),
         Command::Data(c) => serve_cmd::data(c),
         Command::Bench(c) => bench_cmd::run(c),

@@ -2,7 +2,8 @@
 //! (`kernel`) over a monotone radix event queue that stays fast with millions of pending
 //! events (`queue`), seeded random variates (`rng`), multi-server FIFO site queues (`site`)
 //! and a flow-level network whose links are shared max-min fairly, recomputed incrementally
-//! over only the flows a change can affect (`flow`).
+//! over only the flows a change can affect (`flow`). `twin` runs workloads through the real
+//! scheduler under each placement strategy on identical arrivals and reports on them.
 //!
 //! This crate never reads a clock and never does I/O: simulated time is a value (`u64` ns)
 //! that only moves when an event is popped, and randomness comes from a seed. The same seed
@@ -14,6 +15,7 @@ pub mod kernel;
 pub mod queue;
 pub mod rng;
 pub mod site;
+pub mod twin;
 
 pub use flow::{Completion, FlowId, FlowNet};
 pub use kernel::{SimError, Simulation};

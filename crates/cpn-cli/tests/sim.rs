@@ -1,0 +1,83 @@
+//! `cpn sim` as a user runs it: the report files, the keys of report.json, the choice of
+//! strategies, and a bad strategy named.
+
+mod common;
+
+use common::cpn_command;
+
+#[test]
+fn sim_writes_its_report_for_every_strategy_by_default() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("run");
+    let o = cpn_command()
+        .args([
+            "sim",
+            "national",
+            "--duration",
+            "20 s",
+            "--seed",
+            "7",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("cpn sim runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["report.json", "summary.csv", "outcomes.csv", "report.html"] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("read"))
+            .expect("json");
+    let strategies = report["strategies"].as_object().expect("strategies");
+    assert_eq!(strategies.len(), 7, "{report}");
+    let cpn = &strategies["cpn"];
+    for key in ["sla_satisfaction", "acceptance"] {
+        let v = cpn[key].as_f64().expect(key);
+        assert!((0.0..=1.0).contains(&v), "{key} {v}");
+    }
+    for p in ["p50", "p95", "p99"] {
+        assert!(cpn["latency_ms"][p].as_f64().expect(p) > 0.0);
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).expect("html");
+    assert!(html.contains("<svg") && !html.contains("http://") && !html.contains("https://"));
+}
+
+#[test]
+fn sim_runs_only_the_strategies_asked_and_names_an_unknown_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = cpn_command()
+        .args([
+            "sim",
+            "--duration",
+            "10 s",
+            "--strategies",
+            "cpn,nearest",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("cpn sim runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("report.json")).expect("read"),
+    )
+    .expect("json");
+    let names: Vec<&String> = report["strategies"]
+        .as_object()
+        .expect("obj")
+        .keys()
+        .collect();
+    assert_eq!(names, ["cpn", "nearest"]);
+    let o = cpn_command()
+        .args(["sim", "--strategies", "cpn,best", "--out"])
+        .arg(dir.path())
+        .output()
+        .expect("cpn sim runs");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no strategy `best`") && err.contains("kube-least-allocated"),
+        "{err}"
+    );
+}

@@ -1,0 +1,90 @@
+//! The twin on the built-in national scenario: deterministic, identical arrivals for every
+//! strategy, and the joint decision meeting SLAs that network-blind strategies miss.
+
+use std::collections::BTreeSet;
+
+use cpn_sched::Strategy;
+use cpn_sim::twin;
+
+fn national() -> cpn_model::Scenario {
+    cpn_model::built_in("national")
+        .expect("known")
+        .expect("valid")
+}
+
+#[test]
+fn the_same_seed_gives_the_same_report_byte_for_byte() {
+    let s = national();
+    let arrivals = twin::mixed(&s, 3, 20.0, 30);
+    let run = || {
+        let (report, outcomes) = twin::compare(&s, "mixed", &arrivals, &Strategy::ALL, 3, 30);
+        (
+            serde_json::to_string(&report).expect("json"),
+            twin::outcomes_csv(&outcomes),
+            twin::html(&report, &outcomes),
+        )
+    };
+    assert_eq!(run(), run());
+    let other = twin::mixed(&s, 4, 20.0, 30);
+    assert_ne!(arrivals, other, "another seed, other arrivals");
+}
+
+#[test]
+fn every_strategy_sees_the_same_arrivals() {
+    let s = national();
+    let arrivals = twin::mixed(&s, 1, 20.0, 30);
+    assert!(arrivals.len() > 400, "{}", arrivals.len());
+    assert!(arrivals.windows(2).all(|w| w[0].at <= w[1].at));
+    let (_, outcomes) = twin::compare(&s, "mixed", &arrivals, &Strategy::ALL, 1, 30);
+    let seen: BTreeSet<Vec<(String, u64)>> = outcomes
+        .values()
+        .map(|o| {
+            o.iter()
+                .map(|x| (x.name.clone(), (x.at_s * 1e6) as u64))
+                .collect()
+        })
+        .collect();
+    assert_eq!(seen.len(), 1, "strategies saw different arrivals");
+}
+
+#[test]
+fn the_joint_decision_meets_slas_that_blind_strategies_miss() {
+    let s = national();
+    let arrivals = twin::mixed(&s, 1, 20.0, 60);
+    let (report, _) = twin::compare(&s, "mixed", &arrivals, &Strategy::ALL, 1, 60);
+    let cpn = &report.strategies["cpn"];
+    for blind in ["nearest", "least-loaded", "random", "kube-least-allocated"] {
+        let other = &report.strategies[blind];
+        assert!(
+            cpn.sla_satisfaction > other.sla_satisfaction,
+            "cpn {} vs {blind} {}",
+            cpn.sla_satisfaction,
+            other.sla_satisfaction
+        );
+    }
+    for r in report.strategies.values() {
+        assert!((0.0..=1.0).contains(&r.sla_satisfaction));
+        assert!(r.sla_satisfaction <= r.acceptance + 1e-12);
+        assert!(r.latency_ms.p50 <= r.latency_ms.p95 && r.latency_ms.p95 <= r.latency_ms.p99);
+    }
+}
+
+#[test]
+fn the_azure_llm_trace_becomes_arrivals_in_trace_order() {
+    let Some(dir) = cpn_testdata::data_dir("azure-llm-inference-2023") else {
+        return;
+    };
+    let requests = cpn_trace::load_azure_llm(dir.join("AzureLLMInferenceTrace_code.csv"))
+        .expect("the shipped trace reads");
+    let s = national();
+    let arrivals = twin::from_llm(&s, &requests, &cpn_trace::ComputeRule::default(), 1, 120);
+    let within = requests
+        .iter()
+        .filter(|r| r.arrival.0 < 120_000_000_000)
+        .count();
+    assert_eq!(arrivals.len(), within);
+    assert!(arrivals.windows(2).all(|w| w[0].at <= w[1].at));
+    assert!(arrivals.iter().all(|a| a.hold_s >= 1));
+    let (report, _) = twin::compare(&s, "azure-llm-code", &arrivals, &[Strategy::Cpn], 1, 120);
+    assert_eq!(report.strategies["cpn"].requests as usize, within);
+}
