@@ -15,7 +15,7 @@ pub mod queue;
 pub mod rng;
 pub mod site;
 
-pub use flow::{Completion, FlowId, FlowNet};
+pub use flow::{FlowId, FlowNet};
 pub use kernel::{SimError, Simulation};
 pub use queue::{EventQueue, QueueError};
 pub use rng::Rng;
