@@ -9,25 +9,22 @@
 //! component that holds the changed links, after the change. A departure may split its
 //! component; starting from every link of the departed flow covers all the pieces.
 //!
-//! The network schedules nothing itself. Every change returns [`Completion`]s: the new
-//! finishing time of each flow whose rate changed, with a version number. The caller
-//! schedules them as events and passes them back to [`FlowNet::finish`], which ignores the
-//! stale ones (a flow whose rate changed since has a newer version).
+//! The network schedules nothing itself: it keeps every flow's finishing time at its current
+//! rate in a tournament tree, and [`FlowNet::next_completion`] gives the earliest. The event
+//! loop keeps one wake-up event for the network at that time and calls
+//! [`FlowNet::finish_due`] when it fires. One change can move the finishing time of every flow
+//! that shares a link with it; issuing an event per moved flow would fill the event queue
+//! with stale events (a thousand per change with a thousand flows on one link), so the tree
+//! absorbs those moves and the event loop sees at most one.
 
 use thiserror::Error;
 
-/// A flow, by its slot; slots are reused after a flow finishes, versions are not.
+/// A flow, by its slot; slots are reused after a flow finishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowId(pub u32);
 
-/// When a flow will finish at its current rate; stale once its version is passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Completion {
-    pub flow: FlowId,
-    pub version: u64,
-    /// Simulated time in ns.
-    pub at: u64,
-}
+/// No flow: an empty leaf of the tournament tree.
+const NONE: u32 = u32::MAX;
 
 /// A change the network refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -50,7 +47,6 @@ struct Flow {
     /// Bytes per second.
     rate: f64,
     updated: u64,
-    version: u64,
     live: bool,
 }
 
@@ -63,7 +59,12 @@ pub struct FlowNet {
     flows: Vec<Flow>,
     free: Vec<u32>,
     live: usize,
-    next_version: u64,
+    /// Finishing time in ns of each slot at its current rate (`u64::MAX`: never, or free).
+    finish_at: Vec<u64>,
+    /// Tournament tree over the slots: node `k` holds the slot finishing first under it,
+    /// leaves at `leaves + slot`; `tree[1]` is the earliest of all.
+    tree: Vec<u32>,
+    leaves: usize,
     // Working memory of a recompute, reused so that a change allocates nothing.
     epoch: u32,
     link_seen: Vec<u32>,
@@ -73,6 +74,7 @@ pub struct FlowNet {
     residual: Vec<f64>,
     unfrozen: Vec<u32>,
     frozen: Vec<u32>,
+    changed: Vec<u32>,
 }
 
 impl FlowNet {
@@ -85,7 +87,9 @@ impl FlowNet {
             flows: Vec::new(),
             free: Vec::new(),
             live: 0,
-            next_version: 0,
+            finish_at: Vec::new(),
+            tree: vec![NONE; 2],
+            leaves: 1,
             epoch: 0,
             link_seen: vec![0; n],
             flow_seen: Vec::new(),
@@ -94,6 +98,7 @@ impl FlowNet {
             residual: vec![0.0; n],
             unfrozen: vec![0; n],
             frozen: Vec::new(),
+            changed: Vec::new(),
         }
     }
 
@@ -137,15 +142,29 @@ impl FlowNet {
         Some(settled(f, now))
     }
 
-    /// Starts a flow of `bytes` over `path` (link indices) at `now`; the completions of it
-    /// and of every flow it slows down are appended to `out`.
-    pub fn add_flow(
-        &mut self,
-        now: u64,
-        path: &[u32],
-        bytes: u64,
-        out: &mut Vec<Completion>,
-    ) -> Result<FlowId, FlowError> {
+    /// The flow that finishes first at the current rates, and when (ns); `None` when no flow
+    /// is moving. Ties go to the lowest id.
+    pub fn next_completion(&self) -> Option<(u64, FlowId)> {
+        let f = self.tree[1];
+        (f != NONE && self.finish_at[f as usize] != u64::MAX)
+            .then(|| (self.finish_at[f as usize], FlowId(f)))
+    }
+
+    /// Removes every flow due by `now`, earliest first, appending them to `done`.
+    pub fn finish_due(&mut self, now: u64, done: &mut Vec<FlowId>) {
+        while let Some((t, f)) = self.next_completion() {
+            if t > now {
+                break;
+            }
+            if self.remove(now, f).is_err() {
+                break;
+            }
+            done.push(f);
+        }
+    }
+
+    /// Starts a flow of `bytes` over `path` (link indices) at `now`.
+    pub fn add_flow(&mut self, now: u64, path: &[u32], bytes: u64) -> Result<FlowId, FlowError> {
         if path.is_empty() {
             return Err(FlowError::EmptyPath);
         }
@@ -165,7 +184,6 @@ impl FlowNet {
             remaining: bytes as f64,
             rate: f64::NAN,
             updated: now,
-            version: 0,
             live: true,
         };
         let id = match self.free.pop() {
@@ -176,34 +194,25 @@ impl FlowNet {
             None => {
                 self.flows.push(flow);
                 self.flow_seen.push(0);
-                (self.flows.len() - 1) as u32
+                self.finish_at.push(u64::MAX);
+                if self.flows.len() > self.leaves {
+                    self.grow_tree();
+                }
+                let id = self.flows.len() - 1;
+                self.tree[self.leaves + id] = id as u32;
+                id as u32
             }
         };
         self.live += 1;
         for &l in path {
             self.link_flows[l as usize].push(id);
         }
-        self.recompute_from(now, path.iter().copied(), out);
+        self.recompute_from(now, path.iter().copied());
         Ok(FlowId(id))
     }
 
-    /// A completion event has fired: when it is current, the flow is done and leaves and the
-    /// flows it sped up get new completions in `out`. A stale one (the flow's rate changed
-    /// since, or it is gone) gives `false` and changes nothing.
-    pub fn finish(&mut self, now: u64, c: Completion, out: &mut Vec<Completion>) -> bool {
-        match self.flows.get(c.flow.0 as usize) {
-            Some(f) if f.live && f.version == c.version => self.remove(now, c.flow, out).is_ok(),
-            _ => false,
-        }
-    }
-
     /// Stops a flow before it finishes (a cancelled transfer, a failed endpoint).
-    pub fn remove(
-        &mut self,
-        now: u64,
-        flow: FlowId,
-        out: &mut Vec<Completion>,
-    ) -> Result<(), FlowError> {
+    pub fn remove(&mut self, now: u64, flow: FlowId) -> Result<(), FlowError> {
         let f = self
             .flows
             .get_mut(flow.0 as usize)
@@ -219,37 +228,28 @@ impl FlowNet {
         }
         self.live -= 1;
         self.free.push(flow.0);
-        self.recompute_from(now, path.into_iter(), out);
+        self.finish_at[flow.0 as usize] = u64::MAX;
+        self.tree_update(flow.0);
+        self.recompute_from(now, path.into_iter());
         Ok(())
     }
 
     /// Changes a link's capacity (0 for a failed link: its flows stall at rate 0 and have no
     /// completion until it is repaired).
-    pub fn set_capacity(
-        &mut self,
-        now: u64,
-        link: u32,
-        bps: u64,
-        out: &mut Vec<Completion>,
-    ) -> Result<(), FlowError> {
+    pub fn set_capacity(&mut self, now: u64, link: u32, bps: u64) -> Result<(), FlowError> {
         let links = self.capacity.len();
         let c = self
             .capacity
             .get_mut(link as usize)
             .ok_or(FlowError::NoSuchLink { link, links })?;
         *c = bps as f64 / 8.0;
-        self.recompute_from(now, std::iter::once(link), out);
+        self.recompute_from(now, std::iter::once(link));
         Ok(())
     }
 
-    /// Recomputes the component reachable from `seeds` and reports the flows whose rate
-    /// changed.
-    fn recompute_from(
-        &mut self,
-        now: u64,
-        seeds: impl Iterator<Item = u32>,
-        out: &mut Vec<Completion>,
-    ) {
+    /// Recomputes the component reachable from `seeds` and the finishing times of the flows
+    /// whose rate changed.
+    fn recompute_from(&mut self, now: u64, seeds: impl Iterator<Item = u32>) {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             // After 2^32 changes the marks wrap; clear them once so none looks current.
@@ -285,11 +285,56 @@ impl FlowNet {
                 }
             }
         }
-        self.fill(now, out);
+        self.changed.clear();
+        self.fill(now);
+        // Updating a leaf costs the tree's height; past a point, rebuilding it is cheaper.
+        let height = self.leaves.trailing_zeros() as usize + 1;
+        if self.changed.len() * height > self.leaves {
+            self.rebuild_tree();
+        } else {
+            for i in 0..self.changed.len() {
+                self.tree_update(self.changed[i]);
+            }
+        }
+    }
+
+    /// The slot of `a` and `b` that finishes first (the lower on a tie).
+    fn earlier(&self, a: u32, b: u32) -> u32 {
+        let key = |x: u32| {
+            if x == NONE {
+                (u64::MAX, NONE)
+            } else {
+                (self.finish_at[x as usize], x)
+            }
+        };
+        if key(b) < key(a) { b } else { a }
+    }
+
+    fn tree_update(&mut self, slot: u32) {
+        let mut k = (self.leaves + slot as usize) / 2;
+        while k >= 1 {
+            self.tree[k] = self.earlier(self.tree[2 * k], self.tree[2 * k + 1]);
+            k /= 2;
+        }
+    }
+
+    fn rebuild_tree(&mut self) {
+        for k in (1..self.leaves).rev() {
+            self.tree[k] = self.earlier(self.tree[2 * k], self.tree[2 * k + 1]);
+        }
+    }
+
+    fn grow_tree(&mut self) {
+        self.leaves = (self.leaves * 2).max(self.flows.len().next_power_of_two());
+        self.tree = vec![NONE; 2 * self.leaves];
+        for i in 0..self.flows.len() {
+            self.tree[self.leaves + i] = i as u32;
+        }
+        self.rebuild_tree();
     }
 
     /// Progressive filling over the current component.
-    fn fill(&mut self, now: u64, out: &mut Vec<Completion>) {
+    fn fill(&mut self, now: u64) {
         for &l in &self.comp_links {
             let l = l as usize;
             self.residual[l] = self.capacity[l];
@@ -336,15 +381,12 @@ impl FlowNet {
                 let flow = &mut self.flows[f];
                 if flow.rate.to_bits() != share.to_bits() {
                     flow.rate = share;
-                    self.next_version += 1;
-                    flow.version = self.next_version;
-                    if share > 0.0 {
-                        out.push(Completion {
-                            flow: FlowId(f as u32),
-                            version: flow.version,
-                            at: finish_time(now, flow.remaining, share),
-                        });
-                    }
+                    self.finish_at[f] = if share > 0.0 {
+                        finish_time(now, flow.remaining, share)
+                    } else {
+                        u64::MAX
+                    };
+                    self.changed.push(f as u32);
                 }
             }
         }

@@ -17,7 +17,7 @@ pub mod rng;
 pub mod site;
 pub mod twin;
 
-pub use flow::{Completion, FlowId, FlowNet};
+pub use flow::{FlowId, FlowNet};
 pub use kernel::{SimError, Simulation};
 pub use queue::{EventQueue, QueueError};
 pub use rng::Rng;

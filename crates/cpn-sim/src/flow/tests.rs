@@ -5,10 +5,9 @@ use proptest::prelude::*;
 /// Rates in bytes/s of flows over `paths` on links of `caps` bit/s, added one by one.
 fn check(caps: &[u64], paths: &[&[u32]], want: &[f64]) {
     let mut net = FlowNet::new(caps);
-    let mut out = Vec::new();
     let ids: Vec<FlowId> = paths
         .iter()
-        .map(|p| net.add_flow(0, p, 1_000, &mut out).expect("valid path"))
+        .map(|p| net.add_flow(0, p, 1_000).expect("valid path"))
         .collect();
     let got: Vec<f64> = ids.iter().map(|&f| net.rate(f).expect("live")).collect();
     assert_eq!(got, want, "incremental");
@@ -40,24 +39,29 @@ fn bottlenecks_in_turn() {
 #[test]
 fn failed_link_stalls_its_flows_only() {
     let mut net = FlowNet::new(&[80, 80]);
-    let mut out = Vec::new();
-    let a = net.add_flow(0, &[0], 100, &mut out).expect("valid");
-    let b = net.add_flow(0, &[0, 1], 100, &mut out).expect("valid");
-    let c = net.add_flow(0, &[1], 100, &mut out).expect("valid");
+    let a = net.add_flow(0, &[0], 100).expect("valid");
+    let b = net.add_flow(0, &[0, 1], 100).expect("valid");
+    let c = net.add_flow(0, &[1], 100).expect("valid");
     assert_eq!([net.rate(a), net.rate(b), net.rate(c)], [Some(5.0); 3]);
-    out.clear();
-    net.set_capacity(0, 0, 0, &mut out).expect("link");
+    // 100 B at 5 B/s: all three at 20 s, and the lowest id first on the tie.
+    assert_eq!(net.next_completion(), Some((20_000_000_000, a)));
+    net.set_capacity(0, 0, 0).expect("link");
     assert_eq!(net.rate(a), Some(0.0));
     assert_eq!(net.rate(b), Some(0.0));
     assert_eq!(net.rate(c), Some(10.0));
-    assert_eq!(out.len(), 1, "only c finishes: {out:?}");
-    assert_eq!(net.add_flow(0, &[], 1, &mut out), Err(FlowError::EmptyPath));
+    // Only c still moves: 100 B at 10 B/s.
+    assert_eq!(net.next_completion(), Some((10_000_000_000, c)));
+    let mut done = Vec::new();
+    net.finish_due(10_000_000_000, &mut done);
+    assert_eq!(done, vec![c]);
+    assert_eq!(net.next_completion(), None);
+    assert_eq!(net.add_flow(0, &[], 1), Err(FlowError::EmptyPath));
     assert_eq!(
-        net.add_flow(0, &[2], 1, &mut out),
+        net.add_flow(0, &[2], 1),
         Err(FlowError::NoSuchLink { link: 2, links: 2 })
     );
     assert_eq!(
-        net.add_flow(0, &[1, 1], 1, &mut out),
+        net.add_flow(0, &[1, 1], 1),
         Err(FlowError::RepeatedLink { link: 1 })
     );
 }
@@ -67,38 +71,43 @@ fn completions_follow_rate_changes() {
     // One link of 8 Mbit/s = 1 MB/s. A (1 MB) and B (2 MB) start together at half each:
     // A is done at 2 s with B halfway, then B runs alone at 1 MB/s to 3 s. C (0.5 MB)
     // starts at 2.5 s and shares with B: both at 0.5 MB/s, C done at 3.5 s, B at 3.5 s too.
-    let mut net = FlowNet::new(&[8_000_000]);
-    let mut sim = Simulation::new(0);
-    let mut out = Vec::new();
-    let s = 1_000_000_000u64;
-    let a = net.add_flow(0, &[0], 1_000_000, &mut out).expect("valid");
-    let b = net.add_flow(0, &[0], 2_000_000, &mut out).expect("valid");
     #[derive(Debug)]
     enum Ev {
-        Done(Completion),
+        Wake(u64),
         Start,
     }
-    let mut c = None;
-    for x in out.drain(..) {
-        sim.schedule(x.at, Ev::Done(x)).expect("future");
-    }
+    let mut net = FlowNet::new(&[8_000_000]);
+    let mut sim = Simulation::new(0);
+    let s = 1_000_000_000u64;
+    let a = net.add_flow(0, &[0], 1_000_000).expect("valid");
+    let b = net.add_flow(0, &[0], 2_000_000).expect("valid");
+    // The network's one wake-up event carries a generation; older ones are stale.
+    let mut generation = 0;
+    let mut wake = |sim: &mut Simulation<Ev>, net: &FlowNet| {
+        generation += 1;
+        if let Some((t, _)) = net.next_completion() {
+            sim.schedule(t, Ev::Wake(generation)).expect("future");
+        }
+        generation
+    };
+    let mut current = wake(&mut sim, &net);
     sim.schedule(5 * s / 2, Ev::Start).expect("future");
+    let mut c = None;
     let mut finished = Vec::new();
+    let mut done = Vec::new();
     while let Some((now, ev)) = sim.next() {
         match ev {
-            Ev::Done(x) => {
-                if net.finish(now, x, &mut out) {
-                    finished.push((x.flow, now));
-                }
+            Ev::Wake(g) if g != current => continue,
+            Ev::Wake(_) => {
+                net.finish_due(now, &mut done);
+                finished.extend(done.drain(..).map(|f| (f, now)));
             }
-            Ev::Start => c = Some(net.add_flow(now, &[0], 500_000, &mut out).expect("valid")),
+            Ev::Start => c = Some(net.add_flow(now, &[0], 500_000).expect("valid")),
         }
-        for x in out.drain(..) {
-            sim.schedule(x.at, Ev::Done(x)).expect("future");
-        }
+        current = wake(&mut sim, &net);
     }
     let c = c.expect("started");
-    assert_eq!(finished.len(), 3);
+    assert_eq!(finished.len(), 3, "{finished:?}");
     assert_eq!(finished[0], (a, 2 * s));
     // B and C both end at 3.5 s, give or take a ns of rounding.
     for (f, t) in &finished[1..] {
@@ -170,21 +179,20 @@ proptest! {
     ) {
         let mut caps = caps;
         let mut net = FlowNet::new(&caps);
-        let mut out = Vec::new();
         let mut now = 0;
         for op in ops {
             now += 1_000;
             match op {
-                Op::Add(p) => { net.add_flow(now, &p, 1 << 20, &mut out).expect("valid"); }
+                Op::Add(p) => { net.add_flow(now, &p, 1 << 20).expect("valid"); }
                 Op::Remove(n) => {
                     let live: Vec<FlowId> = net.rates().map(|(f, _)| f).collect();
                     if !live.is_empty() {
-                        net.remove(now, live[n % live.len()], &mut out).expect("live");
+                        net.remove(now, live[n % live.len()]).expect("live");
                     }
                 }
                 Op::Capacity(l, c) => {
                     caps[l as usize] = c;
-                    net.set_capacity(now, l, c, &mut out).expect("link");
+                    net.set_capacity(now, l, c).expect("link");
                 }
             }
             let live: Vec<(FlowId, f64)> = net.rates().collect();
@@ -194,6 +202,16 @@ proptest! {
                 prop_assert!((got - w).abs() <= 1e-9 * w.max(1.0), "{:?}: {} against {}", f, got, w);
             }
             prop_assert!(is_max_min_fair(&caps, &paths, &want));
+            // The tree's earliest completion is the earliest of the moving flows.
+            let earliest = live
+                .iter()
+                .filter(|&&(_, r)| r > 0.0)
+                .map(|&(f, r)| (now + (net.remaining(now, f).expect("live") / r * 1e9).ceil() as u64, f))
+                .min();
+            match (net.next_completion(), earliest) {
+                (Some((t, _)), Some((u, _))) => prop_assert!(t.abs_diff(u) <= 1_000, "{} against {}", t, u),
+                (got, want) => prop_assert_eq!(got.is_some(), want.is_some()),
+            }
         }
     }
 }
