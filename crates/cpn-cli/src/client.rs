@@ -33,6 +33,13 @@ pub(crate) struct Client {
 }
 
 impl Remote {
+    /// A client, for commands that only work against a controller.
+    pub(crate) fn require(&self) -> Result<Client, Failure> {
+        self.client()?.ok_or_else(|| {
+            Failure::bad("give --server URL (or CPN_SERVER) and --token (or CPN_TOKEN)")
+        })
+    }
+
     /// A client when `--server` was given.
     pub(crate) fn client(&self) -> Result<Option<Client>, Failure> {
         let Some(server) = &self.server else {

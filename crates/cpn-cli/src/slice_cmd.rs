@@ -88,16 +88,10 @@ struct LinkPlan {
     left: String,
 }
 
-fn remote(remote: &Remote) -> Result<crate::client::Client, Failure> {
-    remote
-        .client()?
-        .ok_or_else(|| Failure::bad("give --server URL (or CPN_SERVER) and --token (or CPN_TOKEN)"))
-}
-
 pub(crate) fn run(command: SliceCommand) -> Outcome {
     match command {
         SliceCommand::List { remote: r, json } => {
-            let list: Vec<cpn_api::SliceView> = remote(&r)?.get("/api/v1/slices")?;
+            let list: Vec<cpn_api::SliceView> = r.require()?.get("/api/v1/slices")?;
             if json {
                 return crate::client::print_json(&list);
             }
@@ -134,7 +128,7 @@ pub(crate) fn run(command: SliceCommand) -> Outcome {
                 start: None,
                 duration,
             };
-            let client = remote(&r)?;
+            let client = r.require()?;
             match client.post::<_, cpn_api::CircuitView>("/api/v1/circuits", &request) {
                 Ok(c) => {
                     println!(

@@ -51,12 +51,6 @@ pub(crate) enum TaskCommand {
     },
 }
 
-fn client(remote: &Remote) -> Result<crate::client::Client, Failure> {
-    remote
-        .client()?
-        .ok_or_else(|| Failure::bad("give --server URL (or CPN_SERVER) and --token (or CPN_TOKEN)"))
-}
-
 pub(crate) fn run(command: TaskCommand) -> Outcome {
     match command {
         TaskCommand::Submit {
@@ -84,11 +78,11 @@ pub(crate) fn run(command: TaskCommand) -> Outcome {
                     wall_seconds,
                 },
             };
-            let view: TaskView = client(&remote)?.post("/api/v1/tasks", &submit)?;
+            let view: TaskView = remote.require()?.post("/api/v1/tasks", &submit)?;
             print_json(&view)
         }
         TaskCommand::List { remote, json } => {
-            let list: Vec<TaskView> = client(&remote)?.get("/api/v1/tasks")?;
+            let list: Vec<TaskView> = remote.require()?.get("/api/v1/tasks")?;
             if json {
                 return print_json(&list);
             }
@@ -109,7 +103,7 @@ pub(crate) fn run(command: TaskCommand) -> Outcome {
             Ok(())
         }
         TaskCommand::Show { remote, id } => {
-            let view: TaskView = client(&remote)?.get(&format!("/api/v1/tasks/{id}"))?;
+            let view: TaskView = remote.require()?.get(&format!("/api/v1/tasks/{id}"))?;
             print_json(&view)
         }
     }

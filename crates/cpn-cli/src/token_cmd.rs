@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 use cpn_api::{Role, TenantCreate, TenantView, TokenCreate, TokenCreated, TokenView};
 
-use crate::client::{Client, Remote, print_json};
+use crate::client::{Remote, print_json};
 use crate::{Failure, Outcome};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,12 +75,6 @@ pub(crate) enum TenantCommand {
     },
 }
 
-fn client(remote: &Remote) -> Result<Client, Failure> {
-    remote
-        .client()?
-        .ok_or_else(|| Failure::bad("give --server URL (or CPN_SERVER) and --token (or CPN_TOKEN)"))
-}
-
 pub(crate) fn token(command: TokenCommand) -> Outcome {
     match command {
         TokenCommand::Create {
@@ -105,7 +99,7 @@ pub(crate) fn token(command: TokenCommand) -> Outcome {
             label,
             data: None,
         } => {
-            let created: TokenCreated = client(&remote)?.post(
+            let created: TokenCreated = remote.require()?.post(
                 "/api/v1/tokens",
                 &TokenCreate {
                     tenant,
@@ -123,7 +117,7 @@ pub(crate) fn token(command: TokenCommand) -> Outcome {
             Ok(())
         }
         TokenCommand::List { remote, json } => {
-            let list: Vec<TokenView> = client(&remote)?.get("/api/v1/tokens")?;
+            let list: Vec<TokenView> = remote.require()?.get("/api/v1/tokens")?;
             if json {
                 return print_json(&list);
             }
@@ -139,7 +133,7 @@ pub(crate) fn token(command: TokenCommand) -> Outcome {
             Ok(())
         }
         TokenCommand::Revoke { remote, id } => {
-            let _: serde_json::Value = client(&remote)?.delete(&format!("/api/v1/tokens/{id}"))?;
+            let _: serde_json::Value = remote.require()?.delete(&format!("/api/v1/tokens/{id}"))?;
             eprintln!("revoked {id}");
             Ok(())
         }
@@ -182,12 +176,14 @@ fn offline_admin(data: &std::path::Path, label: &str) -> Outcome {
 pub(crate) fn tenant(command: TenantCommand) -> Outcome {
     match command {
         TenantCommand::Create { remote, name } => {
-            let t: TenantView = client(&remote)?.post("/api/v1/tenants", &TenantCreate { name })?;
+            let t: TenantView = remote
+                .require()?
+                .post("/api/v1/tenants", &TenantCreate { name })?;
             eprintln!("created tenant {}", t.name);
             Ok(())
         }
         TenantCommand::List { remote } => {
-            let list: Vec<TenantView> = client(&remote)?.get("/api/v1/tenants")?;
+            let list: Vec<TenantView> = remote.require()?.get("/api/v1/tenants")?;
             for t in list {
                 println!("{}", t.name);
             }

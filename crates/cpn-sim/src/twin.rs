@@ -37,6 +37,30 @@ pub struct Arrival {
     pub class: &'static str,
 }
 
+/// A request of no demand yet from `ingress`, with 10 Mbps on its path unless changed; its
+/// window is set when it arrives.
+fn blank(name: String, ingress: cpn_model::RouterId, bandwidth: Bandwidth) -> PlaceRequest {
+    PlaceRequest {
+        name,
+        ingress,
+        service: None,
+        demand: None,
+        processing: Nanos::ZERO,
+        cores: 0,
+        memory_mib: 0,
+        gpus: Vec::new(),
+        bandwidth,
+        max_latency: None,
+        max_loss: None,
+        priority: 0,
+        slice: None,
+        isolation: Isolation::Soft,
+        start: 0,
+        end: 1,
+        objective: Objective::BALANCED,
+    }
+}
+
 /// The built-in mixed workload: Poisson arrivals at `rate` per second for `duration_s`;
 /// 70 % latency-critical (a service with a latency SLA, held 10-60 s) and 30 %
 /// delay-tolerant (a raw demand of 20-220 TFLOPS placed by cost, held 2-10 min), entering at
@@ -73,25 +97,7 @@ pub fn mixed(scenario: &Scenario, seed: u64, rate: f64, duration_s: u64) -> Vec<
         }
         n += 1;
         let from = ingress[rng.below(ingress.len() as u64) as usize];
-        let base = PlaceRequest {
-            name: format!("r{n}"),
-            ingress: from,
-            service: None,
-            demand: None,
-            processing: Nanos::ZERO,
-            cores: 0,
-            memory_mib: 0,
-            gpus: Vec::new(),
-            bandwidth: Bandwidth(10_000_000),
-            max_latency: None,
-            max_loss: None,
-            priority: 0,
-            slice: None,
-            isolation: Isolation::Soft,
-            start: 0,
-            end: 1,
-            objective: Objective::BALANCED,
-        };
+        let base = blank(format!("r{n}"), from, Bandwidth(10_000_000));
         let arrival = if !critical.is_empty() && rng.bernoulli(0.7) {
             let (service, bound) = critical[rng.below(critical.len() as u64) as usize];
             Arrival {
@@ -170,23 +176,11 @@ pub fn from_llm(
                 .processing_time(r, throughput)
                 .map_or(1, |t| t.0.div_ceil(NS).max(1));
             let request = PlaceRequest {
-                name: format!("llm{}", n + 1),
-                ingress: from,
                 service: service.map(|s| s.id),
                 demand: service.is_none().then(|| Flops::fp64(1_000_000_000_000)),
-                processing: Nanos::ZERO,
-                cores: 0,
-                memory_mib: 0,
-                gpus: Vec::new(),
-                bandwidth: Bandwidth(1_000_000),
                 max_latency: bound,
-                max_loss: None,
                 priority: 5,
-                slice: None,
-                isolation: Isolation::Soft,
-                start: 0,
-                end: 1,
-                objective: Objective::BALANCED,
+                ..blank(format!("llm{}", n + 1), from, Bandwidth(1_000_000))
             };
             Some(Arrival {
                 at: r.arrival.0,
