@@ -310,6 +310,8 @@ pub struct AgentView {
     pub alive: bool,
     /// Milliseconds since its last heartbeat, when it sent one.
     pub last_seen_ms_ago: Option<u64>,
+    /// The controller's time of its last heartbeat, ms since the Unix epoch.
+    pub last_seen_at_ms: Option<u64>,
     pub cpu: Option<f64>,
 }
 
@@ -435,6 +437,9 @@ pub struct MapTotals {
 pub struct StreamEvent {
     /// Increasing number of the event.
     pub seq: u64,
+    /// When the controller emitted it: ms since the Unix epoch (the simulator's clock in the
+    /// twin).
+    pub at_ms: u64,
     /// `decision`, `reservation`, `release`, `link`, `site`, `agent`, `recovery`.
     pub kind: String,
     /// The tenant it belongs to; `null` for network-wide events every tenant sees.

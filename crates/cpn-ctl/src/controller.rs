@@ -100,6 +100,8 @@ pub struct Controller {
     pub(crate) maybe_assignable: bool,
     /// The second up to which ended windows were released.
     expired_until: u64,
+    /// The time of the event being handled.
+    now: Nanos,
 }
 
 /// What applying a command did, for its reply and its digest.
@@ -154,6 +156,7 @@ impl Controller {
             tasks: BTreeMap::new(),
             maybe_assignable: false,
             expired_until: 0,
+            now: Nanos::ZERO,
         }
     }
 
@@ -266,6 +269,7 @@ impl Controller {
     /// Handles one event at `now` (time since the Unix epoch, or the simulator's clock),
     /// pushing the actions it calls for onto `out`.
     pub fn handle(&mut self, now: Nanos, event: Event, out: &mut Vec<Action>) {
+        self.now = now;
         match event {
             Event::Api { req, token, call } => {
                 let reply = match self.principal(&token) {
@@ -658,6 +662,7 @@ impl Controller {
         self.stream_seq += 1;
         out.push(Action::Emit(StreamEvent {
             seq: self.stream_seq,
+            at_ms: self.now.0 / 1_000_000,
             kind: kind.to_string(),
             tenant,
             data,
@@ -1326,6 +1331,7 @@ impl Controller {
                     public_key: a.public_key.clone(),
                     alive: live.is_some_and(|l| l.alive),
                     last_seen_ms_ago: live.map(|l| now.0.saturating_sub(l.last.0) / 1_000_000),
+                    last_seen_at_ms: live.map(|l| l.last.0 / 1_000_000),
                     cpu: live.map(|l| l.heartbeat.cpu),
                 }
             })
