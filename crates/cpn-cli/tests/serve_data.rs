@@ -85,6 +85,23 @@ fn export_import_and_verify_carry_the_state_whole() {
         "an export holds token hashes, never secrets"
     );
 
+    // The stopped controller's log replays in the twin too.
+    let twin = dir.path().join("twin");
+    let out = cpn(&[
+        "sim",
+        "--replay",
+        a_s,
+        "--out",
+        twin.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(twin.join("replay.json")).expect("replay.json"),
+    )
+    .expect("json");
+    assert_eq!(summary["by_kind"]["place"], 20, "{summary}");
+    assert_eq!(summary["reservations"], 19, "{summary}");
+
     let out = cpn(&["data", "import", "--data", b_s, export_s]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(

@@ -241,9 +241,7 @@ pub fn load(
     let stored = store.get(Table::Meta, SCENARIO_KEY)?;
     let scenario = match (stored, given) {
         (Some(text), given) => {
-            let text = String::from_utf8(text).map_err(|e| LoadError::Scenario(e.to_string()))?;
-            let scenario = Scenario::parse("stored scenario", &text, &mut cpn_model::NoImports)
-                .map_err(|e| LoadError::Scenario(e.to_string()))?;
+            let (scenario, text) = parse_stored(text)?;
             if let Some(given) = given
                 && given.to_toml() != text
             {
@@ -264,6 +262,31 @@ pub fn load(
         }
         (None, None) => return Err(LoadError::NoScenario),
     };
+    let (records, log) = read_records(store)?;
+    let n = log.len();
+    let mut ctl = Controller::new(scenario);
+    ctl.restore(records, log)?;
+    Ok((ctl, n))
+}
+
+fn parse_stored(text: Vec<u8>) -> Result<(Scenario, String), LoadError> {
+    let text = String::from_utf8(text).map_err(|e| LoadError::Scenario(e.to_string()))?;
+    let scenario = Scenario::parse("stored scenario", &text, &mut cpn_model::NoImports)
+        .map_err(|e| LoadError::Scenario(e.to_string()))?;
+    Ok((scenario, text))
+}
+
+/// The scenario a store holds (the one its decision log replays on).
+pub fn read_scenario(store: &dyn Store) -> Result<Scenario, LoadError> {
+    let text = store
+        .get(Table::Meta, SCENARIO_KEY)?
+        .ok_or(LoadError::NoScenario)?;
+    parse_stored(text).map(|(scenario, _)| scenario)
+}
+
+/// The durable tables (tenants, tokens, agents) and the decision log, decoded, as a replay
+/// needs them.
+pub fn read_records(store: &dyn Store) -> Result<(Vec<Record>, Vec<LogEntry>), LoadError> {
     let mut records = Vec::new();
     for (key, value) in store.scan(Table::Tenants)? {
         records.push(Record::Tenant(decode(Table::Tenants, &key, &value)?));
@@ -278,10 +301,7 @@ pub fn load(
     for (key, value) in store.scan(Table::Log)? {
         log.push(decode(Table::Log, &key, &value)?);
     }
-    let n = log.len();
-    let mut ctl = Controller::new(scenario);
-    ctl.restore(records, log)?;
-    Ok((ctl, n))
+    Ok((records, log))
 }
 
 /// Settings of the core thread.

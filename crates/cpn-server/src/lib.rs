@@ -26,7 +26,9 @@ use std::time::Duration;
 use cpn_model::Scenario;
 use cpn_store::Store;
 
-pub use crate::core::{CoreConfig, CoreHandle, LoadError, load, ops_of};
+pub use crate::core::{
+    CoreConfig, CoreHandle, LoadError, load, ops_of, read_records, read_scenario,
+};
 pub use crate::http::{ApiDoc, Limits};
 
 /// How to run a controller.

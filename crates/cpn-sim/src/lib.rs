@@ -3,7 +3,8 @@
 //! events (`queue`), seeded random variates (`rng`), multi-server FIFO site queues (`site`)
 //! and a flow-level network whose links are shared max-min fairly, recomputed incrementally
 //! over only the flows a change can affect (`flow`). `twin` runs workloads through the real
-//! scheduler under each placement strategy on identical arrivals and reports on them.
+//! scheduler under each placement strategy on identical arrivals and reports on them; `replay`
+//! runs a controller's decision log through the controller's own state machine.
 //!
 //! This crate never reads a clock and never does I/O: simulated time is a value (`u64` ns)
 //! that only moves when an event is popped, and randomness comes from a seed. The same seed
@@ -13,6 +14,7 @@
 pub mod flow;
 pub mod kernel;
 pub mod queue;
+pub mod replay;
 pub mod rng;
 pub mod site;
 pub mod twin;
