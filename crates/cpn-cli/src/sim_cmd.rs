@@ -33,9 +33,17 @@ pub(crate) struct SimArgs {
     duration: String,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// What-if changes during the run, repeatable: `link-down:NAME@300s`, `link-up:NAME@400s`,
+    /// `site-down:NAME@300s`, `site-up:NAME@400s`, `demand:ROUTER*2@600s` (twice the
+    /// arrivals from that ingress after 600 s).
+    #[arg(long = "what-if", value_name = "CHANGE")]
+    what_if: Vec<String>,
+    /// Compare two runs (their report.json, or the directories holding it) instead of running.
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "replay")]
+    diff: Vec<PathBuf>,
     /// The directory to write the report to (created).
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(long, required_unless_present = "diff")]
+    out: Option<PathBuf>,
     /// Replay the decision log of a controller's data directory (a stopped controller's) in
     /// the twin instead, checking that every decision comes out the same; writes replay.json.
     #[arg(long, value_name = "DATA_DIR")]
@@ -60,9 +68,135 @@ fn replay(data: &std::path::Path, out: &std::path::Path) -> Outcome {
     Ok(())
 }
 
+/// A what-if change as the command line writes it.
+enum Change {
+    Net(cpn_sim::twin::WhatIf),
+    Demand {
+        router: cpn_model::RouterId,
+        factor: f64,
+        after_s: u64,
+    },
+}
+
+fn change(scenario: &cpn_model::Scenario, spec: &str) -> Result<Change, Failure> {
+    let bad = |m: &str| {
+        Failure::bad(format!(
+            "--what-if `{spec}`: {m} (expected KIND:NAME@TIME with KIND link-down, link-up, site-down, site-up, or demand:ROUTER*FACTOR@TIME)"
+        ))
+    };
+    let (kind, rest) = spec.split_once(':').ok_or_else(|| bad("no `:`"))?;
+    let (what, at) = rest.rsplit_once('@').ok_or_else(|| bad("no `@TIME`"))?;
+    let at: Nanos = at.parse().map_err(|e| bad(&format!("time: {e}")))?;
+    let at_s = at.0 / 1_000_000_000;
+    let link = |name: &str| {
+        scenario
+            .links
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| l.id)
+            .ok_or_else(|| bad(&format!("no link `{name}`")))
+    };
+    let site = |name: &str| {
+        scenario
+            .site(name)
+            .map(|s| s.id)
+            .ok_or_else(|| bad(&format!("no site `{name}`")))
+    };
+    use cpn_sim::twin::WhatIf;
+    Ok(match kind {
+        "link-down" => Change::Net(WhatIf::LinkDown {
+            link: link(what)?,
+            at_s,
+        }),
+        "link-up" => Change::Net(WhatIf::LinkUp {
+            link: link(what)?,
+            at_s,
+        }),
+        "site-down" => Change::Net(WhatIf::SiteDown {
+            site: site(what)?,
+            at_s,
+        }),
+        "site-up" => Change::Net(WhatIf::SiteUp {
+            site: site(what)?,
+            at_s,
+        }),
+        "demand" => {
+            let (router, factor) = what.split_once('*').ok_or_else(|| bad("no `*FACTOR`"))?;
+            let factor: f64 = factor
+                .parse()
+                .ok()
+                .filter(|f: &f64| f.is_finite() && *f >= 1.0 && *f <= 100.0)
+                .ok_or_else(|| bad("factor: expected a number from 1 to 100"))?;
+            let router = scenario
+                .router(router)
+                .map(|r| r.id)
+                .ok_or_else(|| bad(&format!("no router `{router}`")))?;
+            Change::Demand {
+                router,
+                factor,
+                after_s: at_s,
+            }
+        }
+        other => return Err(bad(&format!("no change `{other}`"))),
+    })
+}
+
+/// `--diff A B`: the change of every strategy's figures from run A to run B.
+fn diff(a: &std::path::Path, b: &std::path::Path) -> Outcome {
+    let read = |p: &std::path::Path| -> Result<serde_json::Value, Failure> {
+        let file = if p.is_dir() {
+            p.join("report.json")
+        } else {
+            p.to_path_buf()
+        };
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| Failure::bad(format!("--diff `{}`: {e}", file.display())))?;
+        serde_json::from_str(&text)
+            .map_err(|e| Failure::bad(format!("--diff `{}`: {e}", file.display())))
+    };
+    let (ra, rb) = (read(a)?, read(b)?);
+    let empty = serde_json::Map::new();
+    let sa = ra["strategies"].as_object().unwrap_or(&empty);
+    let sb = rb["strategies"].as_object().unwrap_or(&empty);
+    println!(
+        "  {:<22} {:>18} {:>18} {:>20}",
+        "strategy", "SLA satisfaction", "acceptance", "p99 latency ms"
+    );
+    for (name, x) in sa {
+        let Some(y) = sb.get(name) else {
+            println!("  {name:<22} only in A");
+            continue;
+        };
+        let pair = |v: &serde_json::Value, w: &serde_json::Value| {
+            let (p, q) = (
+                v.as_f64().unwrap_or(f64::NAN),
+                w.as_f64().unwrap_or(f64::NAN),
+            );
+            format!("{p:.3}->{q:.3} ({:+.3})", q - p)
+        };
+        println!(
+            "  {name:<22} {:>18} {:>18} {:>20}",
+            pair(&x["sla_satisfaction"], &y["sla_satisfaction"]),
+            pair(&x["acceptance"], &y["acceptance"]),
+            pair(&x["latency_ms"]["p99"], &y["latency_ms"]["p99"])
+        );
+    }
+    for name in sb.keys().filter(|n| !sa.contains_key(*n)) {
+        println!("  {name:<22} only in B");
+    }
+    Ok(())
+}
+
 pub(crate) fn run(args: SimArgs) -> Outcome {
+    if let [a, b] = args.diff.as_slice() {
+        return diff(a, b);
+    }
+    let out = args
+        .out
+        .clone()
+        .ok_or_else(|| Failure::bad("--out: where to write the report"))?;
     if let Some(data) = &args.replay {
-        return replay(data, &args.out);
+        return replay(data, &out);
     }
     let scenario = load(&args.scenario)?;
     let duration: Nanos = args
@@ -121,27 +255,48 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
             )));
         }
     };
+    let mut arrivals = arrivals;
+    let mut what_if = Vec::new();
+    for spec in &args.what_if {
+        match change(&scenario, spec)? {
+            Change::Net(w) => what_if.push(w),
+            Change::Demand {
+                router,
+                factor,
+                after_s,
+            } => {
+                arrivals =
+                    cpn_sim::twin::scale_demand(&arrivals, router, factor, after_s, args.seed)
+            }
+        }
+    }
     let mut reports = std::collections::BTreeMap::new();
     let mut outcomes = std::collections::BTreeMap::new();
     for (k, s) in strategies.iter().enumerate() {
         eprint!("\r[{}/{}] {:<22}", k + 1, strategies.len(), s.name());
-        let (report, o) = cpn_sim::twin::run(&scenario, &arrivals, *s, args.seed, duration_s);
+        let (report, o) =
+            cpn_sim::twin::run(&scenario, &arrivals, *s, args.seed, duration_s, &what_if);
         reports.insert(s.name().to_string(), report);
         outcomes.insert(s.name().to_string(), o);
     }
     eprintln!("\r{:<40}", format!("{} strategies done", strategies.len()));
+    let workload = if args.what_if.is_empty() {
+        args.workload.clone()
+    } else {
+        format!("{} with {}", args.workload, args.what_if.join(", "))
+    };
     let report = cpn_sim::twin::Report {
         scenario: scenario.name.clone(),
-        workload: args.workload.clone(),
+        workload,
         seed: args.seed,
         duration_s,
         requests: arrivals.len(),
         strategies: reports,
     };
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| Failure::bad(format!("--out `{}`: {e}", args.out.display())))?;
+    std::fs::create_dir_all(&out)
+        .map_err(|e| Failure::bad(format!("--out `{}`: {e}", out.display())))?;
     let write = |name: &str, text: String| {
-        let path = args.out.join(name);
+        let path = out.join(name);
         std::fs::write(&path, text)
             .map_err(|e| Failure::bad(format!("writing `{}`: {e}", path.display())))
     };
@@ -155,7 +310,7 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
         arrivals.len(),
         duration_s,
         args.seed,
-        args.out.display()
+        out.display()
     );
     println!(
         "  {:<22} {:>8} {:>10} {:>8} {:>8} {:>8}",

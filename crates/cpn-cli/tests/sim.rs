@@ -81,3 +81,64 @@ fn sim_runs_only_the_strategies_asked_and_names_an_unknown_one() {
         "{err}"
     );
 }
+
+#[test]
+fn what_if_changes_run_and_two_runs_diff() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let run = |out: &std::path::Path, extra: &[&str]| {
+        let o = cpn_command()
+            .args(["sim", "--duration", "20 s", "--strategies", "cpn,nearest"])
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .expect("cpn sim runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = std::fs::read_to_string(out.join("report.json")).expect("report");
+        serde_json::from_str::<serde_json::Value>(&text).expect("json")
+    };
+    let before = run(&a, &[]);
+    let after = run(
+        &b,
+        &[
+            "--what-if",
+            "demand:shanghai*3@5s",
+            "--what-if",
+            "site-down:shanghai-edge@10s",
+        ],
+    );
+    assert!(
+        after["requests"].as_u64() > before["requests"].as_u64(),
+        "{before} {after}"
+    );
+    assert!(
+        after["workload"]
+            .as_str()
+            .expect("workload")
+            .contains("site-down:shanghai-edge@10s")
+    );
+    let o = cpn_command()
+        .args(["sim", "--diff"])
+        .arg(&a)
+        .arg(b.join("report.json"))
+        .output()
+        .expect("cpn sim --diff");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}");
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("cpn ")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("nearest ")),
+        "{text}"
+    );
+    let o = cpn_command()
+        .args(["sim", "--what-if", "link-down:atlantis@1s", "--out"])
+        .arg(dir.path().join("c"))
+        .output()
+        .expect("cpn sim runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no link `atlantis`"));
+}

@@ -236,6 +236,56 @@ pub struct Outcome {
 enum Event {
     Arrive(usize),
     Depart(ReservationId),
+    Change(usize),
+}
+
+/// A what-if change to the network during a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhatIf {
+    LinkDown { link: cpn_model::LinkId, at_s: u64 },
+    LinkUp { link: cpn_model::LinkId, at_s: u64 },
+    SiteDown { site: cpn_model::SiteId, at_s: u64 },
+    SiteUp { site: cpn_model::SiteId, at_s: u64 },
+}
+
+impl WhatIf {
+    fn at_s(self) -> u64 {
+        match self {
+            WhatIf::LinkDown { at_s, .. }
+            | WhatIf::LinkUp { at_s, .. }
+            | WhatIf::SiteDown { at_s, .. }
+            | WhatIf::SiteUp { at_s, .. } => at_s,
+        }
+    }
+}
+
+/// More demand from one ingress after a time: every arrival from `router` at or after
+/// `after_s` is joined by `factor - 1` more copies (fractions drawn with `seed`), at the same
+/// time, with names of their own.
+pub fn scale_demand(
+    arrivals: &[Arrival],
+    router: cpn_model::RouterId,
+    factor: f64,
+    after_s: u64,
+    seed: u64,
+) -> Vec<Arrival> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::with_capacity(arrivals.len());
+    let extra = (factor - 1.0).max(0.0);
+    for a in arrivals {
+        out.push(a.clone());
+        if a.request.ingress != router || a.at < after_s.saturating_mul(NS) {
+            continue;
+        }
+        let whole = extra.floor() as u64;
+        let copies = whole + u64::from(rng.bernoulli(extra - whole as f64));
+        for k in 1..=copies {
+            let mut copy = a.clone();
+            copy.request.name = format!("{}+{k}", a.request.name);
+            out.push(copy);
+        }
+    }
+    out
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -253,9 +303,13 @@ pub fn run(
     strategy: Strategy,
     seed: u64,
     duration_s: u64,
+    what_if: &[WhatIf],
 ) -> (StrategyReport, Vec<Outcome>) {
     let mut sched = Scheduler::new(scenario);
     let mut sim: Simulation<Event> = Simulation::new(seed);
+    for (i, w) in what_if.iter().enumerate() {
+        let _ = sim.schedule(w.at_s().saturating_mul(NS), Event::Change(i));
+    }
     for (i, a) in arrivals.iter().enumerate() {
         // Arrivals are sorted and start at 0: scheduling them cannot be in the past.
         let _ = sim.schedule(a.at, Event::Arrive(i));
@@ -269,6 +323,21 @@ pub fn run(
             Event::Depart(id) => {
                 // A preempted or moved reservation is gone already.
                 let _ = sched.release(id);
+            }
+            Event::Change(i) => {
+                // What a failure moves or loses is the scheduler's recovery, as live.
+                let _ = match what_if[i] {
+                    WhatIf::LinkDown { link, .. } => sched.link_down(link).map(|_| ()),
+                    WhatIf::LinkUp { link, .. } => {
+                        sched.link_up(link);
+                        Ok(())
+                    }
+                    WhatIf::SiteDown { site, .. } => sched.site_down(site).map(|_| ()),
+                    WhatIf::SiteUp { site, .. } => {
+                        sched.site_up(site);
+                        Ok(())
+                    }
+                };
             }
             Event::Arrive(i) => {
                 let a = &arrivals[i];
@@ -391,11 +460,12 @@ pub fn compare(
     strategies: &[Strategy],
     seed: u64,
     duration_s: u64,
+    what_if: &[WhatIf],
 ) -> (Report, BTreeMap<String, Vec<Outcome>>) {
     let mut reports = BTreeMap::new();
     let mut outcomes = BTreeMap::new();
     for &s in strategies {
-        let (report, o) = run(scenario, arrivals, s, seed, duration_s);
+        let (report, o) = run(scenario, arrivals, s, seed, duration_s, what_if);
         reports.insert(s.name().to_string(), report);
         outcomes.insert(s.name().to_string(), o);
     }

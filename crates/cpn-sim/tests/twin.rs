@@ -17,7 +17,7 @@ fn the_same_seed_gives_the_same_report_byte_for_byte() {
     let s = national();
     let arrivals = twin::mixed(&s, 3, 20.0, 30);
     let run = || {
-        let (report, outcomes) = twin::compare(&s, "mixed", &arrivals, &Strategy::ALL, 3, 30);
+        let (report, outcomes) = twin::compare(&s, "mixed", &arrivals, &Strategy::ALL, 3, 30, &[]);
         (
             serde_json::to_string(&report).expect("json"),
             twin::outcomes_csv(&outcomes),
@@ -35,7 +35,7 @@ fn every_strategy_sees_the_same_arrivals() {
     let arrivals = twin::mixed(&s, 1, 20.0, 30);
     assert!(arrivals.len() > 400, "{}", arrivals.len());
     assert!(arrivals.windows(2).all(|w| w[0].at <= w[1].at));
-    let (_, outcomes) = twin::compare(&s, "mixed", &arrivals, &Strategy::ALL, 1, 30);
+    let (_, outcomes) = twin::compare(&s, "mixed", &arrivals, &Strategy::ALL, 1, 30, &[]);
     let seen: BTreeSet<Vec<(String, u64)>> = outcomes
         .values()
         .map(|o| {
@@ -51,7 +51,7 @@ fn every_strategy_sees_the_same_arrivals() {
 fn the_joint_decision_meets_slas_that_blind_strategies_miss() {
     let s = national();
     let arrivals = twin::mixed(&s, 1, 20.0, 60);
-    let (report, _) = twin::compare(&s, "mixed", &arrivals, &Strategy::ALL, 1, 60);
+    let (report, _) = twin::compare(&s, "mixed", &arrivals, &Strategy::ALL, 1, 60, &[]);
     let cpn = &report.strategies["cpn"];
     for blind in ["nearest", "least-loaded", "random", "kube-least-allocated"] {
         let other = &report.strategies[blind];
@@ -85,6 +85,52 @@ fn the_azure_llm_trace_becomes_arrivals_in_trace_order() {
     assert_eq!(arrivals.len(), within);
     assert!(arrivals.windows(2).all(|w| w[0].at <= w[1].at));
     assert!(arrivals.iter().all(|a| a.hold_s >= 1));
-    let (report, _) = twin::compare(&s, "azure-llm-code", &arrivals, &[Strategy::Cpn], 1, 120);
+    let (report, _) = twin::compare(
+        &s,
+        "azure-llm-code",
+        &arrivals,
+        &[Strategy::Cpn],
+        1,
+        120,
+        &[],
+    );
     assert_eq!(report.strategies["cpn"].requests as usize, within);
+}
+
+#[test]
+fn more_demand_from_one_ingress_and_a_failed_site_change_the_run() {
+    let s = national();
+    let arrivals = twin::mixed(&s, 2, 20.0, 30);
+    let shanghai = s.router("shanghai").expect("router").id;
+    let from_shanghai = |a: &[twin::Arrival], after: u64| {
+        a.iter()
+            .filter(|x| x.request.ingress == shanghai && x.at >= after * 1_000_000_000)
+            .count()
+    };
+    let doubled = twin::scale_demand(&arrivals, shanghai, 2.0, 10, 2);
+    assert_eq!(
+        from_shanghai(&doubled, 10),
+        2 * from_shanghai(&arrivals, 10)
+    );
+    assert_eq!(
+        doubled.len() - arrivals.len(),
+        from_shanghai(&arrivals, 10),
+        "only Shanghai's, only after 10 s"
+    );
+    assert!(doubled.windows(2).all(|w| w[0].at <= w[1].at));
+    // Its nearest edge down from the start: nothing is placed there.
+    let site = s.site("shanghai-edge").expect("site").id;
+    let down = [twin::WhatIf::SiteDown { site, at_s: 0 }];
+    let (_, outcomes) = twin::run(&s, &arrivals, Strategy::Nearest, 2, 30, &down);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.site.as_deref() != Some("shanghai-edge")),
+        "a failed site took work"
+    );
+    let (_, live) = twin::run(&s, &arrivals, Strategy::Nearest, 2, 30, &[]);
+    assert!(
+        live.iter()
+            .any(|o| o.site.as_deref() == Some("shanghai-edge"))
+    );
 }
