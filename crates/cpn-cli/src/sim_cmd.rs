@@ -38,6 +38,10 @@ pub(crate) struct SimArgs {
     /// arrivals from that ingress after 600 s).
     #[arg(long = "what-if", value_name = "CHANGE")]
     what_if: Vec<String>,
+    /// Random link failures: `MTBF,MTTR` such as `3600s,300s` (each link fails after an
+    /// exponential time of that mean and is repaired after one of the other, drawn from the seed).
+    #[arg(long, value_name = "MTBF,MTTR")]
+    link_failures: Option<String>,
     /// Compare two runs (their report.json, or the directories holding it) instead of running.
     #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "replay")]
     diff: Vec<PathBuf>,
@@ -270,6 +274,23 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
             }
         }
     }
+    if let Some(spec) = &args.link_failures {
+        let bad = |m: String| Failure::bad(format!("--link-failures `{spec}`: {m}"));
+        let (mtbf, mttr) = spec
+            .split_once(',')
+            .ok_or_else(|| bad("expected MTBF,MTTR such as 3600s,300s".into()))?;
+        let seconds = |t: &str| -> Result<f64, Failure> {
+            let n: Nanos = t.trim().parse().map_err(|e| bad(format!("{e}")))?;
+            if n.0 == 0 {
+                return Err(bad("times must be more than zero".into()));
+            }
+            Ok(n.0 as f64 / 1e9)
+        };
+        let (mtbf, mttr) = (seconds(mtbf)?, seconds(mttr)?);
+        what_if.extend(cpn_sim::twin::random_link_failures(
+            &scenario, mtbf, mttr, duration_s, args.seed,
+        ));
+    }
     let mut reports = std::collections::BTreeMap::new();
     let mut outcomes = std::collections::BTreeMap::new();
     for (k, s) in strategies.iter().enumerate() {
@@ -280,10 +301,14 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
         outcomes.insert(s.name().to_string(), o);
     }
     eprintln!("\r{:<40}", format!("{} strategies done", strategies.len()));
-    let workload = if args.what_if.is_empty() {
+    let mut changes = args.what_if.clone();
+    if let Some(spec) = &args.link_failures {
+        changes.push(format!("random link failures {spec}"));
+    }
+    let workload = if changes.is_empty() {
         args.workload.clone()
     } else {
-        format!("{} with {}", args.workload, args.what_if.join(", "))
+        format!("{} with {}", args.workload, changes.join(", "))
     };
     let report = cpn_sim::twin::Report {
         scenario: scenario.name.clone(),

@@ -259,6 +259,43 @@ impl WhatIf {
     }
 }
 
+/// Random link failures over `duration_s`: each link fails after an exponential time with
+/// mean `mtbf_s` and is repaired after one with mean `mttr_s`, again and again, drawn from
+/// `seed`. The changes come sorted by time (links in id order at equal times).
+pub fn random_link_failures(
+    scenario: &Scenario,
+    mtbf_s: f64,
+    mttr_s: f64,
+    duration_s: u64,
+    seed: u64,
+) -> Vec<WhatIf> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::new();
+    for link in &scenario.links {
+        let mut t = 0.0;
+        loop {
+            t += rng.exponential(mtbf_s.max(1e-3));
+            if t >= duration_s as f64 {
+                break;
+            }
+            out.push(WhatIf::LinkDown {
+                link: link.id,
+                at_s: t as u64,
+            });
+            t += rng.exponential(mttr_s.max(1e-3)).max(1.0);
+            if t >= duration_s as f64 {
+                break;
+            }
+            out.push(WhatIf::LinkUp {
+                link: link.id,
+                at_s: t as u64,
+            });
+        }
+    }
+    out.sort_by_key(|w| w.at_s());
+    out
+}
+
 /// More demand from one ingress after a time: every arrival from `router` at or after
 /// `after_s` is joined by `factor - 1` more copies (fractions drawn with `seed`), at the same
 /// time, with names of their own.

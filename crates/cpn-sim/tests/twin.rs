@@ -134,3 +134,33 @@ fn more_demand_from_one_ingress_and_a_failed_site_change_the_run() {
             .any(|o| o.site.as_deref() == Some("shanghai-edge"))
     );
 }
+
+#[test]
+fn random_link_failures_are_seeded_sorted_and_alternate() {
+    let s = national();
+    let a = twin::random_link_failures(&s, 600.0, 60.0, 3_600, 5);
+    assert_eq!(a, twin::random_link_failures(&s, 600.0, 60.0, 3_600, 5));
+    assert_ne!(a, twin::random_link_failures(&s, 600.0, 60.0, 3_600, 6));
+    // About 51 links x 3,600 s / 660 s of cycle, down and up: a few hundred changes.
+    assert!(a.len() > 100 && a.len() < 1_000, "{}", a.len());
+    let at = |w: &twin::WhatIf| match *w {
+        twin::WhatIf::LinkDown { at_s, .. } | twin::WhatIf::LinkUp { at_s, .. } => at_s,
+        _ => u64::MAX,
+    };
+    assert!(a.windows(2).all(|w| at(&w[0]) <= at(&w[1])));
+    for link in &s.links {
+        let mine: Vec<bool> = a
+            .iter()
+            .filter_map(|w| match *w {
+                twin::WhatIf::LinkDown { link: l, .. } if l == link.id => Some(false),
+                twin::WhatIf::LinkUp { link: l, .. } if l == link.id => Some(true),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            mine.iter().enumerate().all(|(i, up)| *up == (i % 2 == 1)),
+            "{}: {mine:?}",
+            link.name
+        );
+    }
+}
