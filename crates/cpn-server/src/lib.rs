@@ -210,7 +210,8 @@ impl Running {
     /// Stops taking calls, finishes the ones in flight, then stops the core (which commits
     /// nothing half-way: a batch is committed whole or not at all).
     pub async fn shutdown(self) -> Result<(), ServerError> {
-        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        // Calls finish in milliseconds; only event streams stay open, and they are cut.
+        self.handle.graceful_shutdown(Some(Duration::from_secs(2)));
         tracing::debug!("stopping the HTTP server");
         let _ = self.server.await;
         self.timer.abort();
