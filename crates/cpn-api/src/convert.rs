@@ -13,12 +13,15 @@ use crate::wire::{ObjectiveName, PlaceRequest, RouteRequest};
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    /// The field names something of another tenant's: a refusal, not a mistake.
+    pub forbidden: bool,
 }
 
 fn field(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.to_string(),
         message: message.into(),
+        forbidden: false,
     }
 }
 
@@ -65,10 +68,10 @@ pub fn slice(scenario: &Scenario, name: &str, tenant: Option<&str>) -> Result<Sl
             .get(slice.tenant.index())
             .map_or("", |t| t.name.as_str());
         if owner != tenant {
-            return Err(field(
-                "slice",
-                format!("slice `{name}` belongs to another tenant"),
-            ));
+            return Err(FieldError {
+                forbidden: true,
+                ..field("slice", format!("slice `{name}` belongs to another tenant"))
+            });
         }
     }
     Ok(slice.id)

@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{ADMIN, STARTUP, Server, cpn_command, place_body, wait_exit};
-use serde_json::json;
+use common::{ADMIN, STARTUP, Server, cpn_command, place_small, wait_exit};
 
 /// Ingress routers the clients take turns with.
 const FROM: [&str; 6] = [
@@ -49,17 +48,11 @@ fn every_acknowledged_reservation_survives_kill_9() {
                         break;
                     }
                     let id = format!("c{c}-{n}");
-                    let body = place_body(json!({
-                        "id": id, "from": FROM[(c + n) % FROM.len()],
-                        "demand": "10 GFLOPS", "processing": "1 ms",
-                        "min_bandwidth": "1 Mbps", "duration": "1 h",
-                    }));
                     // A call cut off by the kill was never acknowledged; the server is gone.
-                    let Some(reply) = api.try_post("/api/v1/place", Some(ADMIN), &body) else {
+                    let Some(accepted) = place_small(&api, &id, FROM[(c + n) % FROM.len()]) else {
                         break;
                     };
-                    assert_eq!(reply.status, 200, "{}", reply.text);
-                    if reply.json()["results"][0]["accepted"] == true {
+                    if accepted {
                         acknowledged.lock().expect("lock").push(id);
                     } else {
                         *refused.lock().expect("lock") += 1;

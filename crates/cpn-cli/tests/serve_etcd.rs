@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{ADMIN, ETCD, EtcdCluster, STARTUP, Server, have, place_body};
+use common::{ADMIN, ETCD, EtcdCluster, STARTUP, Server, have, place_small};
 use serde_json::json;
 
 /// The handover bound the controller promises (the lease is 2 s).
@@ -81,16 +81,10 @@ fn the_follower_takes_over_with_every_acknowledged_reservation() {
                 }
                 let id = format!("r-{n}");
                 let from = ["beijing", "shanghai", "guangzhou"][n % 3];
-                let body = place_body(json!({
-                    "id": id, "from": from,
-                    "demand": "10 GFLOPS", "processing": "1 ms",
-                    "min_bandwidth": "1 Mbps", "duration": "1 h",
-                }));
-                let Some(reply) = api.try_post("/api/v1/place", Some(ADMIN), &body) else {
+                let Some(accepted) = place_small(&api, &id, from) else {
                     break;
                 };
-                assert_eq!(reply.status, 200, "{}", reply.text);
-                if reply.json()["results"][0]["accepted"] == true {
+                if accepted {
                     acknowledged.lock().expect("lock").push(id);
                 }
             }

@@ -414,12 +414,7 @@ impl Controller {
                 for (i, wire) in batch.requests.into_iter().enumerate() {
                     let place = cpn_api::to_place(&wire, &self.scenario, now_s, p.scope())
                         .map_err(|e| {
-                            let message = format!("requests[{i}] `{}`: {e}", wire.id);
-                            if e.message.contains("another tenant") {
-                                ApiError::forbidden(message)
-                            } else {
-                                ApiError::bad(message)
-                            }
+                            ApiError::of_field(&format!("requests[{i}] `{}`: ", wire.id), &e)
                         })?;
                     let mut wire = wire;
                     wire.start = Some(place.start);
@@ -485,7 +480,7 @@ impl Controller {
                 client()?;
                 if let Some(slice) = &request.slice {
                     cpn_api::slice(&self.scenario, slice, p.scope())
-                        .map_err(|e| ApiError::forbidden(e.to_string()))?;
+                        .map_err(|e| ApiError::of_field("", &e))?;
                 }
                 request.start = Some(request.start.unwrap_or(now.0 / 1_000_000_000));
                 let applied = self.command(now, tenant, Command::Circuit { request }, out)?;
@@ -1029,7 +1024,7 @@ impl Controller {
             .as_deref()
             .map(|s| cpn_api::slice(&self.scenario, s, tenant))
             .transpose()
-            .map_err(|e| ApiError::forbidden(e.to_string()))?;
+            .map_err(|e| ApiError::of_field("", &e))?;
         let start = w.start.unwrap_or(now_s);
         let end = match &w.duration {
             Some(d) => {

@@ -126,6 +126,17 @@ impl ApiError {
         ApiError::new(400, "bad_request", message)
     }
 
+    /// A request refused for `e`, its message after `context`: 403 when it names another
+    /// tenant's element, 400 otherwise.
+    pub fn of_field(context: &str, e: &cpn_api::FieldError) -> ApiError {
+        let message = format!("{context}{e}");
+        if e.forbidden {
+            ApiError::forbidden(message)
+        } else {
+            ApiError::bad(message)
+        }
+    }
+
     pub fn unauthorized() -> ApiError {
         ApiError::new(401, "unauthorized", "missing, unknown or revoked token")
     }

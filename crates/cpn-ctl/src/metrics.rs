@@ -8,6 +8,16 @@ use cpn_units::Nanos;
 use crate::controller::Controller;
 use crate::views;
 
+/// Rejection reasons always exposed, at zero until they happen, so that rates can be taken
+/// from the first scrape.
+const REASONS: [&str; 5] = [
+    "infeasible",
+    "no_feasible_site",
+    "unauthorized",
+    "forbidden",
+    "bad_request",
+];
+
 /// Escapes a label value: backslash, double quote and newline.
 fn label(value: &str) -> String {
     value
@@ -44,26 +54,12 @@ impl Controller {
             "counter",
             "Refused calls and infeasible requests, by reason.",
         );
-        for reason in [
-            "infeasible",
-            "no_feasible_site",
-            "unauthorized",
-            "forbidden",
-            "bad_request",
-        ] {
+        for reason in REASONS {
             let n = st.rejections.get(reason).copied().unwrap_or(0);
             let _ = writeln!(out, "cpn_rejections_total{{reason=\"{reason}\"}} {n}");
         }
         for (reason, n) in &st.rejections {
-            if ![
-                "infeasible",
-                "no_feasible_site",
-                "unauthorized",
-                "forbidden",
-                "bad_request",
-            ]
-            .contains(reason)
-            {
+            if !REASONS.contains(reason) {
                 let _ = writeln!(
                     out,
                     "cpn_rejections_total{{reason=\"{}\"}} {n}",

@@ -89,14 +89,7 @@ impl Controller {
             now.0 / 1_000_000_000,
             p.scope(),
         )
-        .map_err(|e| {
-            let message = format!("request: {e}");
-            if e.message.contains("another tenant") {
-                ApiError::forbidden(message)
-            } else {
-                ApiError::bad(message)
-            }
-        })?;
+        .map_err(|e| ApiError::of_field("request: ", &e))?;
         let mut task = submit;
         task.request.start = Some(place.start);
         task.request.end = (place.end != u64::MAX).then_some(place.end);

@@ -11,8 +11,6 @@ use cpn_units::Nanos;
 
 use crate::controller::Controller;
 
-const GFLOPS: u128 = 1_000_000_000;
-
 fn router_names(c: &Controller, nodes: &[u32]) -> Vec<String> {
     nodes
         .iter()
@@ -119,8 +117,7 @@ pub(crate) fn route_reply(r: &Report, id: u64) -> RouteReply {
 
 /// Compute booked at a site now over its capacity.
 pub(crate) fn site_load(c: &Controller, site: SiteId, now_s: u64) -> f64 {
-    let cal = c.sched.site_calendar(site);
-    cal.calendar(0).map_or(0.0, |k| {
+    c.sched.compute_calendar(site).map_or(0.0, |k| {
         if k.capacity() == 0 {
             0.0
         } else {
@@ -253,6 +250,5 @@ pub(crate) fn slices(c: &Controller, now: Nanos, scope: Option<&str>) -> Vec<Sli
 
 /// Compute in GFLOPS of a site's capacity, for metrics.
 pub(crate) fn site_capacity_gflops(c: &Controller, site: SiteId) -> u64 {
-    u64::try_from(c.scenario.sites[site.index()].capacity.compute.per_second / GFLOPS)
-        .unwrap_or(u64::MAX)
+    c.sched.compute_calendar(site).map_or(0, |k| k.capacity())
 }

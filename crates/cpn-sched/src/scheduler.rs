@@ -298,6 +298,11 @@ impl Scheduler {
         &self.sites[site.index()]
     }
 
+    /// A site's compute over time, in GFLOPS: its capacity and what is booked when.
+    pub fn compute_calendar(&self, site: SiteId) -> Option<&crate::calendar::Calendar> {
+        self.sites[site.index()].calendar(COMPUTE)
+    }
+
     pub fn link_calendar(&self, link: LinkId) -> &LinkCalendar {
         &self.links[link.index()]
     }

@@ -555,16 +555,12 @@ fn serve(
             h.agents_alive
                 .store(ctl.agents_alive() as u64, Ordering::Relaxed);
         }
-        let mut replies: Vec<Option<oneshot::Sender<Reply>>> = Vec::new();
-        let mut index = std::collections::HashMap::with_capacity(waiting.len());
-        for (i, reply) in waiting.drain(..) {
-            index.insert(i, replies.len());
-            replies.push(Some(reply));
-        }
+        // `waiting` holds the index of each awaited reply's action, in action order.
+        let mut waiting = waiting.drain(..).peekable();
         for (i, action) in actions.drain(..).enumerate() {
             match action {
                 Action::Respond { reply, .. } => {
-                    if let Some(sender) = index.get(&i).and_then(|&k| replies[k].take()) {
+                    if let Some((_, sender)) = waiting.next_if(|(k, _)| *k == i) {
                         let _ = sender.send(reply);
                     }
                 }

@@ -177,17 +177,11 @@ async fn traffic(
 ) {
     let mut rng = SplitMix64::new(config.seed ^ 0x5eed);
     // Requests enter where people are: the routers of edge and end sites.
-    let mut ingress: Vec<String> = scenario
-        .sites
-        .iter()
-        .filter(|s| s.tier != cpn_model::Tier::Cloud)
-        .map(|s| scenario.routers[s.router.index()].name.clone())
+    let ingress: Vec<String> = scenario
+        .access_routers()
+        .into_iter()
+        .map(|r| scenario.routers[r.index()].name.clone())
         .collect();
-    ingress.sort();
-    ingress.dedup();
-    if ingress.is_empty() {
-        ingress = scenario.routers.iter().map(|r| r.name.clone()).collect();
-    }
     let services: Vec<String> = scenario.services.iter().map(|s| s.name.clone()).collect();
     let mut n = 0u64;
     loop {

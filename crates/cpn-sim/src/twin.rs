@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use cpn_model::{Scenario, Tier};
+use cpn_model::Scenario;
 use cpn_route::{Objective, run_cost};
 use cpn_sched::{Isolation, PlaceRequest, Placed, ReservationId, Scheduler, Strategy};
 use cpn_units::{Bandwidth, Flops, Nanos};
@@ -67,17 +67,7 @@ fn blank(name: String, ingress: cpn_model::RouterId, bandwidth: Bandwidth) -> Pl
 /// the routers of edge and end sites.
 pub fn mixed(scenario: &Scenario, seed: u64, rate: f64, duration_s: u64) -> Vec<Arrival> {
     let mut rng = Rng::new(seed);
-    let mut ingress: Vec<_> = scenario
-        .sites
-        .iter()
-        .filter(|s| s.tier != Tier::Cloud)
-        .map(|s| s.router)
-        .collect();
-    ingress.sort();
-    ingress.dedup();
-    if ingress.is_empty() {
-        ingress = scenario.routers.iter().map(|r| r.id).collect();
-    }
+    let ingress = scenario.access_routers();
     let critical: Vec<_> = scenario
         .services
         .iter()
@@ -149,14 +139,7 @@ pub fn from_llm(
     duration_s: u64,
 ) -> Vec<Arrival> {
     let mut rng = Rng::new(seed);
-    let mut ingress: Vec<_> = scenario
-        .sites
-        .iter()
-        .filter(|s| s.tier != Tier::Cloud)
-        .map(|s| s.router)
-        .collect();
-    ingress.sort();
-    ingress.dedup();
+    let ingress = scenario.access_routers();
     let service = scenario.service("llm-inference");
     let bound = service
         .and_then(|s| s.sla)
@@ -439,8 +422,8 @@ pub fn run(
     latencies.sort_by(f64::total_cmp);
     let mut capacity_tier: BTreeMap<String, f64> = BTreeMap::new();
     for s in &scenario.sites {
-        *capacity_tier.entry(s.tier.to_string()).or_default() +=
-            (s.capacity.compute.per_second / 1_000_000_000) as f64;
+        let gflops = sched.compute_calendar(s.id).map_or(0, |k| k.capacity());
+        *capacity_tier.entry(s.tier.to_string()).or_default() += gflops as f64;
     }
     let span = duration_s.max(1) as f64;
     let utilisation = capacity_tier

@@ -433,6 +433,19 @@ impl Events {
     }
 }
 
+/// Places a small hour-long demand as the admin: whether it was accepted, or `None` when no
+/// reply came (the server is gone, so it was never acknowledged).
+pub(crate) fn place_small(api: &Api, id: &str, from: &str) -> Option<bool> {
+    let body = place_body(serde_json::json!({
+        "id": id, "from": from,
+        "demand": "10 GFLOPS", "processing": "1 ms",
+        "min_bandwidth": "1 Mbps", "duration": "1 h",
+    }));
+    let reply = api.try_post("/api/v1/place", Some(ADMIN), &body)?;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    Some(reply.json()["results"][0]["accepted"] == true)
+}
+
 /// A placement request body of one request.
 pub(crate) fn place_body(request: Value) -> Value {
     serde_json::json!({ "requests": [request] })

@@ -117,6 +117,23 @@ impl Scenario {
             .map(|id| &self.services[id.index()])
     }
 
+    /// Where demand enters: the routers of the edge and end sites, in id order; every router
+    /// when the scenario has no such site.
+    pub fn access_routers(&self) -> Vec<RouterId> {
+        let mut routers: Vec<RouterId> = self
+            .sites
+            .iter()
+            .filter(|s| s.tier != crate::network::Tier::Cloud)
+            .map(|s| s.router)
+            .collect();
+        routers.sort();
+        routers.dedup();
+        if routers.is_empty() {
+            routers = self.routers.iter().map(|r| r.id).collect();
+        }
+        routers
+    }
+
     /// Builds the name lookups once the tables are final.
     fn index(&mut self) {
         self.names = Names {
