@@ -34,14 +34,18 @@ pub(crate) struct SimArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// What-if changes during the run, repeatable: `link-down:NAME@300s`, `link-up:NAME@400s`,
-    /// `site-down:NAME@300s`, `site-up:NAME@400s`, `demand:ROUTER*2@600s` (twice the
-    /// arrivals from that ingress after 600 s).
+    /// `site-down:NAME@300s`, `site-up:NAME@400s`, `site-add:NAME@300s` (the scenario's site
+    /// NAME is out of service until then), `demand:ROUTER*2@600s` (twice the arrivals from
+    /// that ingress after 600 s).
     #[arg(long = "what-if", value_name = "CHANGE")]
     what_if: Vec<String>,
     /// Random link failures: `MTBF,MTTR` such as `3600s,300s` (each link fails after an
     /// exponential time of that mean and is repaired after one of the other, drawn from the seed).
     #[arg(long, value_name = "MTBF,MTTR")]
     link_failures: Option<String>,
+    /// Random site failures: `MTBF,MTTR`, drawn as link failures are.
+    #[arg(long, value_name = "MTBF,MTTR")]
+    site_failures: Option<String>,
     /// Compare two runs (their report.json, or the directories holding it) instead of running.
     #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "replay")]
     diff: Vec<PathBuf>,
@@ -75,6 +79,8 @@ fn replay(data: &std::path::Path, out: &std::path::Path) -> Outcome {
 /// A what-if change as the command line writes it.
 enum Change {
     Net(cpn_sim::twin::WhatIf),
+    /// A site that joins at a time: out of service from the start until then.
+    Add(cpn_model::SiteId, u64),
     Demand {
         router: cpn_model::RouterId,
         factor: f64,
@@ -85,7 +91,7 @@ enum Change {
 fn change(scenario: &cpn_model::Scenario, spec: &str) -> Result<Change, Failure> {
     let bad = |m: &str| {
         Failure::bad(format!(
-            "--what-if `{spec}`: {m} (expected KIND:NAME@TIME with KIND link-down, link-up, site-down, site-up, or demand:ROUTER*FACTOR@TIME)"
+            "--what-if `{spec}`: {m} (expected KIND:NAME@TIME with KIND link-down, link-up, site-down, site-up, site-add, or demand:ROUTER*FACTOR@TIME)"
         ))
     };
     let (kind, rest) = spec.split_once(':').ok_or_else(|| bad("no `:`"))?;
@@ -124,6 +130,7 @@ fn change(scenario: &cpn_model::Scenario, spec: &str) -> Result<Change, Failure>
             site: site(what)?,
             at_s,
         }),
+        "site-add" => Change::Add(site(what)?, at_s),
         "demand" => {
             let (router, factor) = what.split_once('*').ok_or_else(|| bad("no `*FACTOR`"))?;
             let factor: f64 = factor
@@ -264,6 +271,10 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
     for spec in &args.what_if {
         match change(&scenario, spec)? {
             Change::Net(w) => what_if.push(w),
+            Change::Add(site, at_s) => {
+                what_if.push(cpn_sim::twin::WhatIf::SiteDown { site, at_s: 0 });
+                what_if.push(cpn_sim::twin::WhatIf::SiteUp { site, at_s });
+            }
             Change::Demand {
                 router,
                 factor,
@@ -274,8 +285,22 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
             }
         }
     }
-    if let Some(spec) = &args.link_failures {
-        let bad = |m: String| Failure::bad(format!("--link-failures `{spec}`: {m}"));
+    type Draw = fn(&cpn_model::Scenario, f64, f64, u64, u64) -> Vec<cpn_sim::twin::WhatIf>;
+    let random: [(&str, &Option<String>, Draw); 2] = [
+        (
+            "--link-failures",
+            &args.link_failures,
+            cpn_sim::twin::random_link_failures,
+        ),
+        (
+            "--site-failures",
+            &args.site_failures,
+            cpn_sim::twin::random_site_failures,
+        ),
+    ];
+    for (flag, spec, draw) in random {
+        let Some(spec) = spec else { continue };
+        let bad = |m: String| Failure::bad(format!("{flag} `{spec}`: {m}"));
         let (mtbf, mttr) = spec
             .split_once(',')
             .ok_or_else(|| bad("expected MTBF,MTTR such as 3600s,300s".into()))?;
@@ -287,23 +312,44 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
             Ok(n.0 as f64 / 1e9)
         };
         let (mtbf, mttr) = (seconds(mtbf)?, seconds(mttr)?);
-        what_if.extend(cpn_sim::twin::random_link_failures(
-            &scenario, mtbf, mttr, duration_s, args.seed,
-        ));
+        what_if.extend(draw(&scenario, mtbf, mttr, duration_s, args.seed));
     }
+    // Changes in time order (the twin applies them in the order given at equal times).
+    what_if.sort_by_key(|w| w.at_s());
     let mut reports = std::collections::BTreeMap::new();
     let mut outcomes = std::collections::BTreeMap::new();
+    // A progress bar on stderr, drawn only when it is a terminal.
+    let total = (arrivals.len() * strategies.len()) as u64;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:<22} [{bar:40}] {pos}/{len} requests, {per_sec}, eta {eta}",
+        )
+        .map_err(|e| Failure::Internal(e.into()))?
+        .progress_chars("=> "),
+    );
     for (k, s) in strategies.iter().enumerate() {
-        eprint!("\r[{}/{}] {:<22}", k + 1, strategies.len(), s.name());
-        let (report, o) =
-            cpn_sim::twin::run(&scenario, &arrivals, *s, args.seed, duration_s, &what_if);
+        bar.set_message(s.name());
+        let before = (k * arrivals.len()) as u64;
+        let (report, o) = cpn_sim::twin::run_with(
+            &scenario,
+            &arrivals,
+            *s,
+            args.seed,
+            duration_s,
+            &what_if,
+            &mut |done, _| bar.set_position(before + done),
+        );
         reports.insert(s.name().to_string(), report);
         outcomes.insert(s.name().to_string(), o);
     }
-    eprintln!("\r{:<40}", format!("{} strategies done", strategies.len()));
+    bar.finish_and_clear();
     let mut changes = args.what_if.clone();
     if let Some(spec) = &args.link_failures {
         changes.push(format!("random link failures {spec}"));
+    }
+    if let Some(spec) = &args.site_failures {
+        changes.push(format!("random site failures {spec}"));
     }
     let workload = if changes.is_empty() {
         args.workload.clone()

@@ -142,3 +142,38 @@ fn what_if_changes_run_and_two_runs_diff() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no link `atlantis`"));
 }
+
+#[test]
+fn a_site_added_late_and_random_site_failures_show_in_the_outcomes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("a");
+    let o = cpn_command()
+        .args(["sim", "--duration", "60 s", "--strategies", "nearest"])
+        .args(["--what-if", "site-add:shanghai-edge@30s"])
+        .args(["--site-failures", "60s,10s", "--out"])
+        .arg(&out)
+        .output()
+        .expect("cpn sim runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("outcomes.csv")).expect("outcomes");
+    let at_edge: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(4) == Some("shanghai-edge"))
+        .map(|l| l.split(',').nth(3).expect("at_s").parse().expect("a time"))
+        .collect();
+    assert!(!at_edge.is_empty(), "the added site took no work");
+    assert!(
+        at_edge.iter().all(|&t| t >= 30.0),
+        "work before the site joined: {at_edge:?}"
+    );
+    let report = std::fs::read_to_string(out.join("report.json")).expect("report");
+    assert!(report.contains("random site failures 60s,10s"), "{report}");
+    let o = cpn_command()
+        .args(["sim", "--site-failures", "60s", "--out"])
+        .arg(dir.path().join("b"))
+        .output()
+        .expect("cpn sim runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--site-failures `60s`"));
+}

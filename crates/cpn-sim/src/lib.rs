@@ -23,4 +23,4 @@ pub use flow::{FlowId, FlowNet};
 pub use kernel::{SimError, Simulation};
 pub use queue::{EventQueue, QueueError};
 pub use rng::Rng;
-pub use site::{FifoSite, Started};
+pub use site::{FifoSite, Started, TooBig, UnitSite};

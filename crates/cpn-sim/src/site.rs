@@ -152,6 +152,125 @@ impl FifoSite {
     }
 }
 
+/// A site as a pool of `units` of compute served first come, first served: a job holds
+/// `units` of them for its service time, and the job at the head of the line waits until
+/// enough are free, with no overtaking (a FCFS batch cluster). With one unit per job it is
+/// the c-server [`FifoSite`]. Units can also be held back (background load that is not the
+/// twin's own work).
+///
+/// The twin keeps one per site, so it stays small: 48 bytes plus its waiting line.
+#[derive(Debug, Clone, Default)]
+pub struct UnitSite {
+    units: u64,
+    free: u64,
+    line: VecDeque<UnitJob>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct UnitJob {
+    job: u64,
+    arrived: u64,
+    units: u64,
+    service: u64,
+}
+
+/// A job asked for more units than the site has: it could never start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a job of {asked} units cannot run on a site of {units}")]
+pub struct TooBig {
+    pub asked: u64,
+    pub units: u64,
+}
+
+impl UnitSite {
+    pub fn new(units: u64) -> UnitSite {
+        UnitSite {
+            units,
+            free: units,
+            line: VecDeque::new(),
+        }
+    }
+
+    pub fn units(&self) -> u64 {
+        self.units
+    }
+
+    /// Units neither running a job nor held back.
+    pub fn free(&self) -> u64 {
+        self.free
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.line.len()
+    }
+
+    /// A job arrives at `now` needing `units` for `service` ns: started now when they are free
+    /// and nobody waits before it, otherwise it joins the line.
+    pub fn arrive(
+        &mut self,
+        now: u64,
+        job: u64,
+        units: u64,
+        service: u64,
+    ) -> Result<Option<Started>, TooBig> {
+        if units > self.units {
+            return Err(TooBig {
+                asked: units,
+                units: self.units,
+            });
+        }
+        let j = UnitJob {
+            job,
+            arrived: now,
+            units,
+            service,
+        };
+        if self.line.is_empty() && units <= self.free {
+            self.free -= units;
+            return Ok(Some(start(now, j)));
+        }
+        self.line.push_back(j);
+        Ok(None)
+    }
+
+    /// A job holding `units` leaves at `now`: the jobs that can start then are appended to
+    /// `started`, in line order.
+    pub fn depart(&mut self, now: u64, units: u64, started: &mut Vec<Started>) {
+        self.free = (self.free + units).min(self.units);
+        self.start_waiting(now, started);
+    }
+
+    /// Holds back `units` (0 to give them all back) for background load: running jobs keep
+    /// their units, and what is held is taken from what they free. Jobs that can start once
+    /// less is held are appended to `started`.
+    pub fn hold_back(&mut self, now: u64, held: u64, held_before: u64, started: &mut Vec<Started>) {
+        let held = held.min(self.units);
+        let in_use = self.units - self.free - held_before.min(self.units - self.free);
+        self.free = self.units.saturating_sub(in_use + held);
+        self.start_waiting(now, started);
+    }
+
+    fn start_waiting(&mut self, now: u64, started: &mut Vec<Started>) {
+        while let Some(j) = self.line.front().copied() {
+            if j.units > self.free {
+                break;
+            }
+            self.line.pop_front();
+            self.free -= j.units;
+            started.push(start(now, j));
+        }
+    }
+}
+
+fn start(now: u64, j: UnitJob) -> Started {
+    Started {
+        job: j.job,
+        start: now,
+        finish: now.saturating_add(j.service),
+        waited: now - j.arrived,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +382,88 @@ mod tests {
     fn erlang_c_by_hand() {
         assert!((erlang_c(1, 0.7) - 0.7).abs() < 1e-12);
         assert!((erlang_c(2, 0.5) - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn units_first_come_first_served() {
+        let mut s = UnitSite::new(10);
+        let mut out = Vec::new();
+        let a = s.arrive(0, 1, 6, 10).expect("fits").expect("free");
+        assert_eq!((a.finish, a.waited), (10, 0));
+        // 4 free: a job of 5 waits, and the job of 2 behind it does not overtake.
+        assert_eq!(s.arrive(1, 2, 5, 10), Ok(None));
+        assert_eq!(s.arrive(2, 3, 2, 10), Ok(None));
+        assert_eq!(s.free(), 4);
+        s.depart(10, 6, &mut out);
+        let started: Vec<(u64, u64, u64)> =
+            out.iter().map(|x| (x.job, x.start, x.waited)).collect();
+        assert_eq!(started, [(2, 10, 9), (3, 10, 8)]);
+        assert_eq!(s.free(), 3);
+        assert_eq!(
+            s.arrive(3, 4, 11, 1),
+            Err(TooBig {
+                asked: 11,
+                units: 10
+            })
+        );
+    }
+
+    #[test]
+    fn held_back_units_delay_jobs() {
+        let mut s = UnitSite::new(10);
+        let mut out = Vec::new();
+        s.hold_back(0, 8, 0, &mut out);
+        assert_eq!(s.free(), 2);
+        assert!(s.arrive(1, 1, 2, 5).expect("fits").is_some());
+        assert_eq!(s.arrive(2, 2, 3, 5), Ok(None));
+        // The background falls to 4 units: 10 - 2 running - 4 held = 4 free, job 2 starts.
+        s.hold_back(3, 4, 8, &mut out);
+        assert_eq!(out.iter().map(|x| x.job).collect::<Vec<_>>(), [2]);
+        assert_eq!(s.free(), 1);
+        out.clear();
+        s.depart(6, 2, &mut out);
+        s.depart(8, 3, &mut out);
+        s.hold_back(9, 0, 4, &mut out);
+        assert_eq!(s.free(), 10);
+    }
+
+    /// With one unit per job the unit site is the c-server FIFO site.
+    #[test]
+    fn one_unit_jobs_are_the_fifo_site() {
+        let mut rng = crate::Rng::new(5);
+        let mut fifo = FifoSite::new(3);
+        let mut units = UnitSite::new(3);
+        let mut t = 0;
+        let mut pending: Vec<(u64, bool)> = Vec::new();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for job in 0..2_000u64 {
+            t += rng.exponential_ns(300.0);
+            // Departures due by t, earliest first, in both.
+            loop {
+                pending.sort_unstable();
+                let Some(&(d, _)) = pending.first() else {
+                    break;
+                };
+                if d > t {
+                    break;
+                }
+                pending.remove(0);
+                if let Some(x) = fifo.depart(d) {
+                    a.push(x);
+                    pending.push((x.finish, true));
+                }
+                units.depart(d, 1, &mut b);
+            }
+            let service = rng.exponential_ns(900.0);
+            let x = fifo.arrive(t, job, service);
+            let y = units.arrive(t, job, 1, service).expect("fits");
+            assert_eq!(x, y);
+            if let Some(x) = x {
+                a.push(x);
+                b.push(x);
+                pending.push((x.finish, true));
+            }
+        }
+        assert_eq!(a, b);
     }
 }

@@ -1,24 +1,32 @@
-//! The digital twin's first model: requests arrive on a scenario, each strategy places them on
-//! its own copy of the real scheduler (identical arrivals for every strategy), reservations
-//! are released when their hold ends, and each request is judged against its SLA.
+//! The digital twin: requests arrive on a scenario, each strategy places them on its own copy
+//! of the real scheduler (identical arrivals for every strategy), and each placed request is
+//! then played out: its input crosses the links of its path as a flow sharing them max-min
+//! fairly with every other transfer in flight, propagates to the site, waits in the site's
+//! first-come-first-served queue for the compute its reservation names (one unit is one
+//! GFLOPS), is processed, and its answer propagates back. Its end-to-end latency is what that
+//! took, and it is judged against its SLA: latency, the slowest rate its transfer got against
+//! the bandwidth it asked for, and its path's loss. Reservations are released when their hold
+//! ends. Failures follow the scheduler's own recovery: a moved request carries on along its
+//! new path, one at a failed site starts over at its new site, a lost one is lost.
 //!
-//! Served latency is the scheduler's own estimate at placement (network round trip,
-//! processing, M/M/c queueing at the site's load then). Strategies that are blind to the
-//! network (nearest, least-loaded, random, Kubernetes' least-allocated) place without the
-//! request's latency and loss bounds, as they would in reality, and are judged against them
-//! afterwards; the SLA-aware ones (cpn, latency-only, cost-only) refuse what they cannot meet.
+//! Strategies that are blind to the network (nearest, least-loaded, random, Kubernetes'
+//! least-allocated) place without the request's latency and loss bounds, as they would in
+//! reality, and are judged against them afterwards; the SLA-aware ones (cpn, latency-only,
+//! cost-only) refuse what they cannot meet.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
 use cpn_model::Scenario;
 use cpn_route::{Objective, run_cost};
-use cpn_sched::{Isolation, PlaceRequest, Placed, ReservationId, Scheduler, Strategy};
+use cpn_sched::{Isolation, PlaceRequest, Placed, Recovery, ReservationId, Scheduler, Strategy};
 use cpn_units::{Bandwidth, Flops, Nanos};
 use serde::Serialize;
 
+use crate::flow::{FlowId, FlowNet};
 use crate::kernel::Simulation;
 use crate::rng::Rng;
+use crate::site::{Started, UnitSite};
 
 const NS: u64 = 1_000_000_000;
 
@@ -35,6 +43,8 @@ pub struct Arrival {
     pub max_latency: Option<Nanos>,
     /// `critical` or `tolerant`.
     pub class: &'static str,
+    /// Its input, sent from the ingress to the site over the shared links.
+    pub bytes: u64,
 }
 
 /// A request of no demand yet from `ingress`, with 10 Mbps on its path unless changed; its
@@ -61,10 +71,13 @@ fn blank(name: String, ingress: cpn_model::RouterId, bandwidth: Bandwidth) -> Pl
     }
 }
 
+/// The input of a latency-critical request of the mixed workload: one request message.
+pub const CRITICAL_BYTES: u64 = 4_000;
+
 /// The built-in mixed workload: Poisson arrivals at `rate` per second for `duration_s`;
-/// 70 % latency-critical (a service with a latency SLA, held 10-60 s) and 30 %
-/// delay-tolerant (a raw demand of 20-220 TFLOPS placed by cost, held 2-10 min), entering at
-/// the routers of edge and end sites.
+/// 70 % latency-critical (a service with a latency SLA, held 10-60 s, a 4 kB request) and
+/// 30 % delay-tolerant (a raw demand of 20-220 TFLOPS placed by cost, held 2-10 min, with
+/// 50-500 MB of input data), entering at the routers of edge and end sites.
 pub fn mixed(scenario: &Scenario, seed: u64, rate: f64, duration_s: u64) -> Vec<Arrival> {
     let mut rng = Rng::new(seed);
     let ingress = scenario.access_routers();
@@ -101,6 +114,7 @@ pub fn mixed(scenario: &Scenario, seed: u64, rate: f64, duration_s: u64) -> Vec<
                 hold_s: 10 + rng.below(51),
                 max_latency: Some(bound),
                 class: "critical",
+                bytes: CRITICAL_BYTES,
             }
         } else {
             let tflops = 20 + rng.below(201);
@@ -115,6 +129,7 @@ pub fn mixed(scenario: &Scenario, seed: u64, rate: f64, duration_s: u64) -> Vec<
                 hold_s: 120 + rng.below(481),
                 max_latency: None,
                 class: "tolerant",
+                bytes: (50 + rng.below(451)) * 1_000_000,
             }
         };
         out.push(arrival);
@@ -125,6 +140,10 @@ pub fn mixed(scenario: &Scenario, seed: u64, rate: f64, duration_s: u64) -> Vec<
 /// The reference throughput that turns an LLM request's work into a hold time: one PFLOPS
 /// of BF16, about one inference accelerator (stated in docs/twin.md).
 pub const LLM_REFERENCE_PFLOPS: u128 = 1;
+
+/// Bytes of prompt per token of an LLM request's context (about four characters of English
+/// text per token, OpenAI's rule of thumb), so a request's input is its prompt.
+pub const LLM_BYTES_PER_TOKEN: u64 = 4;
 
 /// Arrivals from the Azure LLM inference trace: each request becomes a request of the
 /// scenario's `llm-inference` service (a raw demand of 1 TFLOPS when the scenario has none)
@@ -171,6 +190,7 @@ pub fn from_llm(
                 hold_s: hold,
                 max_latency: bound,
                 class: "critical",
+                bytes: u64::from(r.context_tokens) * LLM_BYTES_PER_TOKEN,
             })
         })
         .collect()
@@ -195,6 +215,8 @@ pub struct StrategyReport {
     pub carbon_kg: f64,
     /// SLA satisfaction of the latency-critical requests alone.
     pub critical_sla_satisfaction: f64,
+    /// Requests moved to another path or site by a failure while in flight.
+    pub reselections: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -210,16 +232,16 @@ pub struct Outcome {
     pub name: String,
     pub class: &'static str,
     pub at_s: f64,
+    /// Where it was served (its last site when it was moved).
     pub site: Option<String>,
+    /// End to end as simulated: propagation both ways, the transfer of its input over the
+    /// shared links, its wait at the site and its processing.
     pub latency_us: Option<u64>,
+    /// What the scheduler estimated when it placed the request.
+    pub estimate_us: Option<u64>,
     pub sla_met: bool,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Event {
-    Arrive(usize),
-    Depart(ReservationId),
-    Change(usize),
+    /// Moved to another path or site by a failure while in flight.
+    pub reselected: u32,
 }
 
 /// A what-if change to the network during a run.
@@ -232,7 +254,8 @@ pub enum WhatIf {
 }
 
 impl WhatIf {
-    fn at_s(self) -> u64 {
+    /// When it happens, s from the start.
+    pub fn at_s(self) -> u64 {
         match self {
             WhatIf::LinkDown { at_s, .. }
             | WhatIf::LinkUp { at_s, .. }
@@ -243,8 +266,9 @@ impl WhatIf {
 }
 
 /// Random link failures over `duration_s`: each link fails after an exponential time with
-/// mean `mtbf_s` and is repaired after one with mean `mttr_s`, again and again, drawn from
-/// `seed`. The changes come sorted by time (links in id order at equal times).
+/// mean `mtbf_s` and is repaired after one with mean `mttr_s` (at least a second), again and
+/// again, drawn from `seed`. The changes come sorted by time (links in id order at equal
+/// times).
 pub fn random_link_failures(
     scenario: &Scenario,
     mtbf_s: f64,
@@ -252,27 +276,71 @@ pub fn random_link_failures(
     duration_s: u64,
     seed: u64,
 ) -> Vec<WhatIf> {
+    random_failures(
+        scenario.links.len(),
+        mtbf_s,
+        mttr_s,
+        duration_s,
+        seed,
+        |i, at_s, up| {
+            let link = cpn_model::LinkId(i);
+            if up {
+                WhatIf::LinkUp { link, at_s }
+            } else {
+                WhatIf::LinkDown { link, at_s }
+            }
+        },
+    )
+}
+
+/// Random site failures, drawn as [`random_link_failures`] draws link failures.
+pub fn random_site_failures(
+    scenario: &Scenario,
+    mtbf_s: f64,
+    mttr_s: f64,
+    duration_s: u64,
+    seed: u64,
+) -> Vec<WhatIf> {
+    random_failures(
+        scenario.sites.len(),
+        mtbf_s,
+        mttr_s,
+        duration_s,
+        seed,
+        |i, at_s, up| {
+            let site = cpn_model::SiteId(i);
+            if up {
+                WhatIf::SiteUp { site, at_s }
+            } else {
+                WhatIf::SiteDown { site, at_s }
+            }
+        },
+    )
+}
+
+fn random_failures(
+    count: usize,
+    mtbf_s: f64,
+    mttr_s: f64,
+    duration_s: u64,
+    seed: u64,
+    change: impl Fn(u32, u64, bool) -> WhatIf,
+) -> Vec<WhatIf> {
     let mut rng = Rng::new(seed);
     let mut out = Vec::new();
-    for link in &scenario.links {
+    for i in 0..count as u32 {
         let mut t = 0.0;
         loop {
             t += rng.exponential(mtbf_s.max(1e-3));
             if t >= duration_s as f64 {
                 break;
             }
-            out.push(WhatIf::LinkDown {
-                link: link.id,
-                at_s: t as u64,
-            });
+            out.push(change(i, t as u64, false));
             t += rng.exponential(mttr_s.max(1e-3)).max(1.0);
             if t >= duration_s as f64 {
                 break;
             }
-            out.push(WhatIf::LinkUp {
-                link: link.id,
-                at_s: t as u64,
-            });
+            out.push(change(i, t as u64, true));
         }
     }
     out.sort_by_key(|w| w.at_s());
@@ -316,6 +384,74 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// What drives the twin's event loop.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// A what-if change, by index.
+    Change(u32),
+    /// A request arrives, by index.
+    Arrive(u32),
+    /// A request's hold ends: its reservation is released.
+    Hold(u32),
+    /// The network's wake-up at its next completion, with its generation: only the latest
+    /// one is current.
+    Net(u64),
+    /// A request's input has reached its site (transfer and one-way propagation done), in
+    /// the request's attempt then: work restarted elsewhere after a failure is a new attempt.
+    AtSite { req: u32, attempt: u32 },
+    /// A request is served at its site, in its attempt then.
+    Served { req: u32, attempt: u32 },
+}
+
+/// Where a request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Not arrived yet, or refused.
+    Idle,
+    /// Its input is on the network.
+    Sending,
+    /// Its input is propagating to the site, or waiting or running there.
+    AtSite,
+    /// Served, or lost.
+    Finished,
+}
+
+/// A request's state during a run.
+#[derive(Debug, Clone, Copy)]
+struct Req {
+    reservation: Option<ReservationId>,
+    phase: Phase,
+    site: u32,
+    flow: u32,
+    /// One-way propagation to its site on its current path, ns.
+    one_way: u64,
+    /// When the current transfer started, and its bytes.
+    sent_at: u64,
+    sending: u64,
+    /// The units (GFLOPS) it holds at its site while served.
+    units: u64,
+    /// Slowest transfer rate seen, bits/s (the bandwidth part of the SLA).
+    min_rate_bps: f64,
+    reselected: u32,
+    attempt: u32,
+}
+
+const NO_FLOW: u32 = u32::MAX;
+
+/// The twin's state of one site: its unit queue (one unit is one GFLOPS) and the units held
+/// back by background load. Kept small so that the twin scales to tens of thousands of sites.
+#[derive(Debug, Clone, Default)]
+struct SiteState {
+    queue: UnitSite,
+    held: u64,
+}
+
+/// Bytes of the twin's own state per site (the scheduler's calendars are not counted: they
+/// are the controller's).
+pub const fn site_state_bytes() -> usize {
+    std::mem::size_of::<SiteState>()
+}
+
 /// Runs `arrivals` through `strategy` on a fresh scheduler of `scenario`.
 pub fn run(
     scenario: &Scenario,
@@ -325,139 +461,543 @@ pub fn run(
     duration_s: u64,
     what_if: &[WhatIf],
 ) -> (StrategyReport, Vec<Outcome>) {
-    let mut sched = Scheduler::new(scenario);
-    let mut sim: Simulation<Event> = Simulation::new(seed);
-    for (i, w) in what_if.iter().enumerate() {
-        let _ = sim.schedule(w.at_s().saturating_mul(NS), Event::Change(i));
-    }
-    for (i, a) in arrivals.iter().enumerate() {
-        // Arrivals are sorted and start at 0: scheduling them cannot be in the past.
-        let _ = sim.schedule(a.at, Event::Arrive(i));
-    }
-    let mut draws = seed ^ 0x5eed_0f57_47e9;
-    let mut outcomes = Vec::with_capacity(arrivals.len());
-    let mut booked_tier: BTreeMap<String, f64> = BTreeMap::new();
-    let (mut bandwidth, mut cost, mut carbon) = (0.0, 0.0, 0.0);
-    while let Some((t, event)) = sim.next() {
-        match event {
-            Event::Depart(id) => {
-                // A preempted or moved reservation is gone already.
-                let _ = sched.release(id);
-            }
-            Event::Change(i) => {
-                // What a failure moves or loses is the scheduler's recovery, as live.
-                let _ = match what_if[i] {
-                    WhatIf::LinkDown { link, .. } => sched.link_down(link).map(|_| ()),
-                    WhatIf::LinkUp { link, .. } => {
-                        sched.link_up(link);
-                        Ok(())
-                    }
-                    WhatIf::SiteDown { site, .. } => sched.site_down(site).map(|_| ()),
-                    WhatIf::SiteUp { site, .. } => {
-                        sched.site_up(site);
-                        Ok(())
-                    }
-                };
-            }
-            Event::Arrive(i) => {
-                let a = &arrivals[i];
-                let start = t / NS;
-                let request = PlaceRequest {
-                    start,
-                    end: start + a.hold_s.max(1),
-                    ..a.request.clone()
-                };
-                let placed = sched.place_by(strategy, request, &mut draws);
-                let mut outcome = Outcome {
+    run_with(
+        scenario,
+        arrivals,
+        strategy,
+        seed,
+        duration_s,
+        what_if,
+        &mut |_, _| {},
+    )
+}
+
+/// [`run`], calling `progress(done, total)` every few thousand arrivals.
+pub fn run_with(
+    scenario: &Scenario,
+    arrivals: &[Arrival],
+    strategy: Strategy,
+    seed: u64,
+    duration_s: u64,
+    what_if: &[WhatIf],
+    progress: &mut dyn FnMut(u64, u64),
+) -> (StrategyReport, Vec<Outcome>) {
+    let mut twin = Twin::new(scenario, arrivals, strategy, seed, what_if);
+    twin.run(progress);
+    twin.report(duration_s)
+}
+
+struct Twin<'a> {
+    scenario: &'a Scenario,
+    arrivals: &'a [Arrival],
+    what_if: &'a [WhatIf],
+    strategy: Strategy,
+    sched: Scheduler,
+    sim: Simulation<Event>,
+    net: FlowNet,
+    wake: Option<u64>,
+    generation: u64,
+    sites: Vec<SiteState>,
+    reqs: Vec<Req>,
+    /// Requests on the network or at a site (failures look here only).
+    in_flight: BTreeSet<u32>,
+    owner: HashMap<ReservationId, u32>,
+    flow_owner: Vec<u32>,
+    outcomes: Vec<Outcome>,
+    draws: u64,
+    booked_tier: BTreeMap<String, f64>,
+    bandwidth: f64,
+    cost: f64,
+    carbon: f64,
+    reselections: u64,
+    started: Vec<Started>,
+}
+
+impl<'a> Twin<'a> {
+    fn new(
+        scenario: &'a Scenario,
+        arrivals: &'a [Arrival],
+        strategy: Strategy,
+        seed: u64,
+        what_if: &'a [WhatIf],
+    ) -> Twin<'a> {
+        let sched = Scheduler::new(scenario);
+        let mut sim: Simulation<Event> = Simulation::new(seed);
+        for (i, w) in what_if.iter().enumerate() {
+            // Changes come first at equal times (the queue is FIFO at equal times).
+            let _ = sim.schedule(w.at_s().saturating_mul(NS), Event::Change(i as u32));
+        }
+        for (i, a) in arrivals.iter().enumerate() {
+            // Arrivals are sorted and start at 0: scheduling them cannot be in the past.
+            let _ = sim.schedule(a.at, Event::Arrive(i as u32));
+        }
+        let capacities: Vec<u64> = scenario.links.iter().map(|l| l.bandwidth.0).collect();
+        let sites = scenario
+            .sites
+            .iter()
+            .map(|s| SiteState {
+                queue: UnitSite::new(sched.compute_calendar(s.id).map_or(0, |k| k.capacity())),
+                ..SiteState::default()
+            })
+            .collect();
+        let idle = Req {
+            reservation: None,
+            phase: Phase::Idle,
+            site: 0,
+            flow: NO_FLOW,
+            one_way: 0,
+            sent_at: 0,
+            sending: 0,
+            units: 0,
+            min_rate_bps: f64::INFINITY,
+            reselected: 0,
+            attempt: 0,
+        };
+        Twin {
+            scenario,
+            arrivals,
+            what_if,
+            strategy,
+            sched,
+            sim,
+            net: FlowNet::new(&capacities),
+            wake: None,
+            generation: 0,
+            sites,
+            reqs: vec![idle; arrivals.len()],
+            in_flight: BTreeSet::new(),
+            owner: HashMap::new(),
+            flow_owner: Vec::new(),
+            outcomes: arrivals
+                .iter()
+                .map(|a| Outcome {
                     name: a.request.name.clone(),
                     class: a.class,
-                    at_s: t as f64 / NS as f64,
+                    at_s: a.at as f64 / NS as f64,
                     site: None,
                     latency_us: None,
+                    estimate_us: None,
                     sla_met: false,
-                };
-                if let Ok(Placed::Accepted { reservation, .. }) = placed
-                    && let Some(r) = sched.reservation(reservation)
-                {
-                    let site = &scenario.sites[r.site.index()];
-                    let latency_ns = r.latency.total.saturating_mul(1_000);
-                    outcome.site = Some(site.name.clone());
-                    outcome.latency_us = Some(r.latency.total);
-                    outcome.sla_met = a.max_latency.is_none_or(|b| latency_ns <= b.0);
-                    let held = a.hold_s.max(1) as f64;
-                    *booked_tier.entry(site.tier.to_string()).or_default() +=
-                        r.compute_gflops() as f64 * held;
-                    bandwidth += r.request.bandwidth.0 as f64 / 1e9 * held * r.links.len() as f64;
-                    let demand = Flops::fp64(u128::from(r.compute_gflops()) * 1_000_000_000);
-                    let (c, g) = run_cost(
-                        demand,
-                        Nanos(a.hold_s.max(1) * NS),
-                        site.price.map(|p| p.0),
-                        site.carbon.map(|k| k.0),
-                        site.pue.as_f64(),
-                    );
-                    cost += c.unwrap_or(0.0);
-                    carbon += g.unwrap_or(0.0);
-                    let _ = sim.schedule(t + a.hold_s.max(1) * NS, Event::Depart(reservation));
+                    reselected: 0,
+                })
+                .collect(),
+            draws: seed ^ 0x5eed_0f57_47e9,
+            booked_tier: BTreeMap::new(),
+            bandwidth: 0.0,
+            cost: 0.0,
+            carbon: 0.0,
+            reselections: 0,
+            started: Vec::new(),
+        }
+    }
+
+    fn run(&mut self, progress: &mut dyn FnMut(u64, u64)) {
+        let total = self.arrivals.len() as u64;
+        let mut arrived = 0u64;
+        while let Some((t, event)) = self.sim.next() {
+            match event {
+                Event::Change(i) => self.change(t, self.what_if[i as usize]),
+                Event::Arrive(i) => {
+                    self.arrive(t, i);
+                    arrived += 1;
+                    if arrived.is_multiple_of(4096) {
+                        progress(arrived, total);
+                    }
                 }
-                outcomes.push(outcome);
+                Event::Hold(i) => {
+                    if let Some(id) = self.reqs[i as usize].reservation.take() {
+                        self.owner.remove(&id);
+                        // A reservation is released once: recovery renames it, never frees it.
+                        let _ = self.sched.release(id);
+                    }
+                }
+                Event::Net(generation) => {
+                    if generation == self.generation {
+                        self.wake = None;
+                        let mut done = Vec::new();
+                        self.net.finish_due(t, &mut done);
+                        for f in done {
+                            self.sent(t, f);
+                        }
+                        self.sync_wake();
+                    }
+                }
+                Event::AtSite { req, attempt } => {
+                    if self.reqs[req as usize].attempt == attempt {
+                        self.at_site(t, req);
+                    }
+                }
+                Event::Served { req, attempt } => {
+                    if self.reqs[req as usize].attempt == attempt {
+                        self.served(t, req);
+                    }
+                }
+            }
+        }
+        progress(total, total);
+    }
+
+    /// Schedules the network's next completion when it moved.
+    fn sync_wake(&mut self) {
+        let next = self.net.next_completion().map(|(t, _)| t);
+        if next != self.wake {
+            self.generation += 1;
+            self.wake = next;
+            if let Some(t) = next {
+                let _ = self.sim.schedule(t, Event::Net(self.generation));
             }
         }
     }
-    let n = outcomes.len().max(1) as f64;
-    let accepted = outcomes.iter().filter(|o| o.site.is_some()).count() as f64;
-    let met = outcomes
-        .iter()
-        .filter(|o| o.sla_met && o.site.is_some())
-        .count() as f64;
-    let critical: Vec<&Outcome> = outcomes.iter().filter(|o| o.class == "critical").collect();
-    let critical_met = critical
-        .iter()
-        .filter(|o| o.sla_met && o.site.is_some())
-        .count() as f64;
-    let mut latencies: Vec<f64> = outcomes
-        .iter()
-        .filter_map(|o| o.latency_us.map(|l| l as f64 / 1_000.0))
-        .collect();
-    latencies.sort_by(f64::total_cmp);
-    let mut capacity_tier: BTreeMap<String, f64> = BTreeMap::new();
-    for s in &scenario.sites {
-        let gflops = sched.compute_calendar(s.id).map_or(0, |k| k.capacity());
-        *capacity_tier.entry(s.tier.to_string()).or_default() += gflops as f64;
+
+    fn arrive(&mut self, t: u64, i: u32) {
+        let a = &self.arrivals[i as usize];
+        let start = t / NS;
+        let hold = a.hold_s.max(1);
+        let request = PlaceRequest {
+            start,
+            end: start + hold,
+            ..a.request.clone()
+        };
+        let placed = self.sched.place_by(self.strategy, request, &mut self.draws);
+        let Ok(Placed::Accepted { reservation, .. }) = placed else {
+            return;
+        };
+        let Some(r) = self.sched.reservation(reservation) else {
+            return;
+        };
+        let site = &self.scenario.sites[r.site.index()];
+        let held = hold as f64;
+        *self.booked_tier.entry(site.tier.to_string()).or_default() +=
+            r.compute_gflops() as f64 * held;
+        self.bandwidth += r.request.bandwidth.0 as f64 / 1e9 * held * r.links.len() as f64;
+        let demand = Flops::fp64(u128::from(r.compute_gflops()) * 1_000_000_000);
+        let (c, g) = run_cost(
+            demand,
+            Nanos(hold * NS),
+            site.price.map(|p| p.0),
+            site.carbon.map(|k| k.0),
+            site.pue.as_f64(),
+        );
+        self.cost += c.unwrap_or(0.0);
+        self.carbon += g.unwrap_or(0.0);
+        let o = &mut self.outcomes[i as usize];
+        o.site = Some(site.name.clone());
+        o.estimate_us = Some(r.latency.total);
+        self.owner.insert(reservation, i);
+        self.reqs[i as usize].reservation = Some(reservation);
+        let _ = self.sim.schedule(t + hold * NS, Event::Hold(i));
+        self.in_flight.insert(i);
+        self.send(t, i, a.bytes);
     }
-    let span = duration_s.max(1) as f64;
-    let utilisation = capacity_tier
-        .iter()
-        .map(|(tier, cap)| {
-            let booked = booked_tier.get(tier).copied().unwrap_or(0.0);
-            let u = if *cap > 0.0 {
-                booked / (cap * span)
-            } else {
-                0.0
+
+    /// Sends `bytes` of request `i`'s input from its ingress to its reservation's site.
+    fn send(&mut self, t: u64, i: u32, bytes: u64) {
+        let Some(r) = self.reqs[i as usize]
+            .reservation
+            .and_then(|id| self.sched.reservation(id))
+        else {
+            return self.lose(i);
+        };
+        self.outcomes[i as usize].site = Some(self.scenario.sites[r.site.index()].name.clone());
+        let req = &mut self.reqs[i as usize];
+        req.site = r.site.0;
+        req.one_way = r.latency.network_rtt.saturating_mul(1_000) / 2;
+        req.sent_at = t;
+        req.sending = bytes;
+        let path: Vec<u32> = r.links.iter().map(|l| l.0).collect();
+        if bytes == 0 || path.is_empty() {
+            req.phase = Phase::AtSite;
+            let at = Event::AtSite {
+                req: i,
+                attempt: req.attempt,
             };
-            (tier.clone(), u)
-        })
-        .collect();
-    let report = StrategyReport {
-        requests: outcomes.len() as u64,
-        sla_satisfaction: met / n,
-        acceptance: accepted / n,
-        latency_ms: Percentiles {
-            p50: percentile(&latencies, 0.5),
-            p95: percentile(&latencies, 0.95),
-            p99: percentile(&latencies, 0.99),
-        },
-        utilisation,
-        bandwidth_gbit: bandwidth,
-        cost,
-        carbon_kg: carbon / 1_000.0,
-        critical_sla_satisfaction: if critical.is_empty() {
-            1.0
-        } else {
-            critical_met / critical.len() as f64
-        },
-    };
-    (report, outcomes)
+            let _ = self.sim.schedule(t + req.one_way, at);
+            return;
+        }
+        req.phase = Phase::Sending;
+        match self.net.add_flow(t, &path, bytes) {
+            Ok(f) => {
+                req.flow = f.0;
+                if self.flow_owner.len() <= f.0 as usize {
+                    self.flow_owner.resize(f.0 as usize + 1, u32::MAX);
+                }
+                self.flow_owner[f.0 as usize] = i;
+                self.sync_wake();
+            }
+            // The path came from the scenario's own links: it cannot be malformed.
+            Err(_) => self.lose(i),
+        }
+    }
+
+    /// The transfer of flow `f` finished at `t`.
+    fn sent(&mut self, t: u64, f: FlowId) {
+        let i = self.flow_owner[f.0 as usize];
+        let req = &mut self.reqs[i as usize];
+        req.flow = NO_FLOW;
+        let took = (t - req.sent_at).max(1) as f64 / NS as f64;
+        let rate = req.sending as f64 * 8.0 / took;
+        req.min_rate_bps = req.min_rate_bps.min(rate);
+        req.phase = Phase::AtSite;
+        let at = Event::AtSite {
+            req: i,
+            attempt: req.attempt,
+        };
+        let _ = self.sim.schedule(t + req.one_way, at);
+    }
+
+    fn at_site(&mut self, t: u64, i: u32) {
+        let req = self.reqs[i as usize];
+        if req.phase != Phase::AtSite {
+            return;
+        }
+        let service = self.arrivals[i as usize].request.processing;
+        let (units, service) = match req.reservation.and_then(|id| self.sched.reservation(id)) {
+            Some(r) => (
+                r.compute_gflops(),
+                r.latency.processing.saturating_mul(1_000),
+            ),
+            // Its hold ended while the input travelled: served at the demand it asked for.
+            None => (0, service.0),
+        };
+        let site = &mut self.sites[req.site as usize];
+        let units = units.min(site.queue.units());
+        self.reqs[i as usize].units = units;
+        match site.queue.arrive(t, u64::from(i), units, service) {
+            Ok(Some(s)) => {
+                let attempt = req.attempt;
+                let _ = self
+                    .sim
+                    .schedule(s.finish, Event::Served { req: i, attempt });
+            }
+            Ok(None) => {}
+            Err(_) => self.lose(i),
+        }
+    }
+
+    fn served(&mut self, t: u64, i: u32) {
+        let req = self.reqs[i as usize];
+        if req.phase != Phase::AtSite {
+            return;
+        }
+        self.started.clear();
+        self.sites[req.site as usize]
+            .queue
+            .depart(t, req.units, &mut self.started);
+        self.start_jobs();
+        let a = &self.arrivals[i as usize];
+        let latency_ns = (t - a.at) + req.one_way;
+        let met = a.max_latency.is_none_or(|b| latency_ns <= b.0)
+            && (req.min_rate_bps.is_infinite() || req.min_rate_bps >= a.request.bandwidth.0 as f64)
+            && self.loss_ok(i);
+        let o = &mut self.outcomes[i as usize];
+        o.latency_us = Some(latency_ns.div_ceil(1_000));
+        o.reselected = req.reselected;
+        o.sla_met = met;
+        self.reqs[i as usize].phase = Phase::Finished;
+        self.in_flight.remove(&i);
+    }
+
+    /// The loss of the request's path within its bound, if it has one.
+    fn loss_ok(&self, i: u32) -> bool {
+        let Some(bound) = self.arrivals[i as usize].request.max_loss else {
+            return true;
+        };
+        let Some(r) = self.reqs[i as usize]
+            .reservation
+            .and_then(|id| self.sched.reservation(id))
+        else {
+            return true;
+        };
+        let delivered: f64 = r
+            .links
+            .iter()
+            .map(|l| 1.0 - self.scenario.links[l.index()].loss.as_fraction())
+            .product();
+        1.0 - delivered <= bound.as_fraction() + 1e-12
+    }
+
+    /// Schedules the completion of the jobs in `self.started`.
+    fn start_jobs(&mut self) {
+        for s in self.started.drain(..) {
+            let req = s.job as u32;
+            let attempt = self.reqs[req as usize].attempt;
+            let _ = self.sim.schedule(s.finish, Event::Served { req, attempt });
+        }
+    }
+
+    /// Request `i` is lost in flight: placed, never served.
+    fn lose(&mut self, i: u32) {
+        let req = &mut self.reqs[i as usize];
+        req.attempt += 1;
+        if req.flow != NO_FLOW {
+            let _ = self.net.remove(self.sim.now(), FlowId(req.flow));
+            req.flow = NO_FLOW;
+        }
+        req.phase = Phase::Finished;
+        let o = &mut self.outcomes[i as usize];
+        o.sla_met = false;
+        o.reselected = req.reselected;
+        self.in_flight.remove(&i);
+    }
+
+    fn change(&mut self, t: u64, w: WhatIf) {
+        // What a failure moves or loses is the scheduler's recovery, as live.
+        match w {
+            WhatIf::LinkDown { link, .. } => {
+                let recovered = self.sched.link_down(link).unwrap_or_default();
+                let _ = self.net.set_capacity(t, link.0, 0);
+                self.recover(t, &recovered, None);
+                // Transfers still on the link belong to requests whose hold had ended.
+                let stuck: Vec<u32> = self
+                    .in_flight
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let f = self.reqs[i as usize].flow;
+                        f != NO_FLOW
+                            && self
+                                .net
+                                .path(FlowId(f))
+                                .is_some_and(|p| p.contains(&link.0))
+                    })
+                    .collect();
+                for i in stuck {
+                    self.lose(i);
+                }
+            }
+            WhatIf::LinkUp { link, .. } => {
+                self.sched.link_up(link);
+                let bps = self.scenario.links[link.index()].bandwidth.0;
+                let _ = self.net.set_capacity(t, link.0, bps);
+            }
+            WhatIf::SiteDown { site, .. } => {
+                let recovered = self.sched.site_down(site).unwrap_or_default();
+                // What it was running and queueing is gone; background load stays held.
+                let s = &mut self.sites[site.index()];
+                let mut queue = UnitSite::new(s.queue.units());
+                queue.hold_back(t, s.held, 0, &mut self.started);
+                s.queue = queue;
+                self.recover(t, &recovered, Some(site.0));
+                // Work at the site that no reservation carried elsewhere is gone.
+                let gone: Vec<u32> = self
+                    .in_flight
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let r = &self.reqs[i as usize];
+                        r.site == site.0 && r.phase == Phase::AtSite
+                    })
+                    .collect();
+                for i in gone {
+                    self.lose(i);
+                }
+            }
+            WhatIf::SiteUp { site, .. } => self.sched.site_up(site),
+        }
+        self.sync_wake();
+    }
+
+    /// Follows the scheduler's recovery: moved requests carry on from where they are on
+    /// their new path (a transfer continues with what it has left; work at a failed site
+    /// starts again with its whole input), lost ones are lost.
+    fn recover(&mut self, t: u64, recovered: &[Recovery], failed_site: Option<u32>) {
+        for r in recovered {
+            let (old, new) = match r {
+                Recovery::Rerouted { old, new, .. } | Recovery::Moved { old, new, .. } => {
+                    (*old, Some(*new))
+                }
+                Recovery::Lost { old, .. } => (*old, None),
+            };
+            let Some(i) = self.owner.remove(&old) else {
+                continue;
+            };
+            self.reqs[i as usize].reservation = new;
+            let Some(new) = new else {
+                if self.reqs[i as usize].phase != Phase::Finished
+                    && self.reqs[i as usize].phase != Phase::Idle
+                {
+                    self.lose(i);
+                }
+                continue;
+            };
+            self.owner.insert(new, i);
+            let req = self.reqs[i as usize];
+            match req.phase {
+                Phase::Sending => {
+                    let left = self.net.remaining(t, FlowId(req.flow)).unwrap_or(0.0);
+                    let _ = self.net.remove(t, FlowId(req.flow));
+                    self.reqs[i as usize].flow = NO_FLOW;
+                    self.reqs[i as usize].reselected += 1;
+                    self.reselections += 1;
+                    self.send(t, i, left.ceil() as u64);
+                }
+                Phase::AtSite if Some(req.site) == failed_site => {
+                    self.reqs[i as usize].attempt += 1;
+                    self.reqs[i as usize].reselected += 1;
+                    self.reselections += 1;
+                    let bytes = self.arrivals[i as usize].bytes;
+                    self.send(t, i, bytes);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn report(self, duration_s: u64) -> (StrategyReport, Vec<Outcome>) {
+        let outcomes = self.outcomes;
+        let n = outcomes.len().max(1) as f64;
+        let accepted = outcomes.iter().filter(|o| o.site.is_some()).count() as f64;
+        let met = outcomes.iter().filter(|o| o.sla_met).count() as f64;
+        let critical: Vec<&Outcome> = outcomes.iter().filter(|o| o.class == "critical").collect();
+        let critical_met = critical.iter().filter(|o| o.sla_met).count() as f64;
+        let mut latencies: Vec<f64> = outcomes
+            .iter()
+            .filter_map(|o| o.latency_us.map(|l| l as f64 / 1_000.0))
+            .collect();
+        latencies.sort_by(f64::total_cmp);
+        let mut capacity_tier: BTreeMap<String, f64> = BTreeMap::new();
+        for s in &self.scenario.sites {
+            let gflops = self
+                .sched
+                .compute_calendar(s.id)
+                .map_or(0, |k| k.capacity());
+            *capacity_tier.entry(s.tier.to_string()).or_default() += gflops as f64;
+        }
+        let span = duration_s.max(1) as f64;
+        let utilisation = capacity_tier
+            .iter()
+            .map(|(tier, cap)| {
+                let booked = self.booked_tier.get(tier).copied().unwrap_or(0.0);
+                let u = if *cap > 0.0 {
+                    booked / (cap * span)
+                } else {
+                    0.0
+                };
+                (tier.clone(), u)
+            })
+            .collect();
+        let report = StrategyReport {
+            requests: outcomes.len() as u64,
+            sla_satisfaction: met / n,
+            acceptance: accepted / n,
+            latency_ms: Percentiles {
+                p50: percentile(&latencies, 0.5),
+                p95: percentile(&latencies, 0.95),
+                p99: percentile(&latencies, 0.99),
+            },
+            utilisation,
+            bandwidth_gbit: self.bandwidth,
+            cost: self.cost,
+            carbon_kg: self.carbon / 1_000.0,
+            critical_sla_satisfaction: if critical.is_empty() {
+                1.0
+            } else {
+                critical_met / critical.len() as f64
+            },
+            reselections: self.reselections,
+        };
+        (report, outcomes)
+    }
 }
 
 /// A whole run: every strategy on the same arrivals.
@@ -504,18 +1044,23 @@ pub fn compare(
 
 /// The outcomes as CSV: one row per strategy and request.
 pub fn outcomes_csv(outcomes: &BTreeMap<String, Vec<Outcome>>) -> String {
-    let mut out = String::from("strategy,request,class,at_s,site,latency_us,sla_met\n");
+    let mut out = String::from(
+        "strategy,request,class,at_s,site,latency_us,estimate_us,sla_met,reselected\n",
+    );
+    let us = |v: Option<u64>| v.map_or(String::new(), |l| l.to_string());
     for (strategy, list) in outcomes {
         for o in list {
             let _ = writeln!(
                 out,
-                "{strategy},{},{},{:.6},{},{},{}",
+                "{strategy},{},{},{:.6},{},{},{},{},{}",
                 o.name,
                 o.class,
                 o.at_s,
                 o.site.as_deref().unwrap_or(""),
-                o.latency_us.map_or(String::new(), |l| l.to_string()),
-                o.sla_met
+                us(o.latency_us),
+                us(o.estimate_us),
+                o.sla_met,
+                o.reselected
             );
         }
     }
@@ -525,12 +1070,12 @@ pub fn outcomes_csv(outcomes: &BTreeMap<String, Vec<Outcome>>) -> String {
 /// The summary as CSV: one row per strategy.
 pub fn summary_csv(report: &Report) -> String {
     let mut out = String::from(
-        "strategy,requests,sla_satisfaction,acceptance,p50_ms,p95_ms,p99_ms,cost,carbon_kg,bandwidth_gbit\n",
+        "strategy,requests,sla_satisfaction,acceptance,p50_ms,p95_ms,p99_ms,cost,carbon_kg,bandwidth_gbit,reselections\n",
     );
     for (name, s) in &report.strategies {
         let _ = writeln!(
             out,
-            "{name},{},{:.6},{:.6},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3}",
+            "{name},{},{:.6},{:.6},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{}",
             s.requests,
             s.sla_satisfaction,
             s.acceptance,
@@ -539,7 +1084,8 @@ pub fn summary_csv(report: &Report) -> String {
             s.latency_ms.p99,
             s.cost,
             s.carbon_kg,
-            s.bandwidth_gbit
+            s.bandwidth_gbit,
+            s.reselections
         );
     }
     out
@@ -618,6 +1164,38 @@ pub fn html(report: &Report, outcomes: &BTreeMap<String, Vec<Outcome>>) -> Strin
         svg
     };
     let sla = bars(&|s| s.sla_satisfaction, 1.0);
+    // SLA satisfaction over time: the share of the requests arriving in each of 60 windows
+    // that were served within their SLA.
+    let bins = 60usize;
+    let span = report.duration_s.max(1) as f64;
+    let mut over_time = String::new();
+    for (k, (name, list)) in outcomes.iter().enumerate() {
+        let mut met = vec![0u64; bins];
+        let mut all = vec![0u64; bins];
+        for o in list {
+            let b = ((o.at_s / span * bins as f64) as usize).min(bins - 1);
+            all[b] += 1;
+            met[b] += u64::from(o.sla_met);
+        }
+        let points: Vec<String> = (0..bins)
+            .filter(|&b| all[b] > 0)
+            .map(|b| {
+                let x = pad + (b as f64 + 0.5) / bins as f64 * (w - 2.0 * pad);
+                let y = h - pad - met[b] as f64 / all[b] as f64 * (h - 2.0 * pad);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        let colour = COLOURS[k % COLOURS.len()];
+        let _ = write!(
+            over_time,
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"><title>{}</title></polyline><text x="{}" y="{}" fill="{colour}" font-size="12">{}</text>"#,
+            points.join(" "),
+            escape(name),
+            w - pad - 140.0,
+            pad + 14.0 * k as f64,
+            escape(name)
+        );
+    }
     let acceptance = bars(&|s| s.acceptance, 1.0);
     let mut tiers = String::new();
     for (k, (name, s)) in report.strategies.iter().enumerate() {
@@ -671,7 +1249,7 @@ pub fn html(report: &Report, outcomes: &BTreeMap<String, Vec<Outcome>>) -> Strin
         .iter()
         .map(|(name, s)| {
             format!(
-                "<tr><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td></tr>",
+                "<tr><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td></tr>",
                 escape(name),
                 s.sla_satisfaction,
                 s.acceptance,
@@ -679,7 +1257,8 @@ pub fn html(report: &Report, outcomes: &BTreeMap<String, Vec<Outcome>>) -> Strin
                 s.latency_ms.p95,
                 s.latency_ms.p99,
                 s.cost,
-                s.carbon_kg
+                s.carbon_kg,
+                s.reselections
             )
         })
         .collect();
@@ -689,10 +1268,12 @@ pub fn html(report: &Report, outcomes: &BTreeMap<String, Vec<Outcome>>) -> Strin
 <style>body{{font-family:system-ui,sans-serif;margin:2em;color:#111}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}svg{{background:#fafafa;border:1px solid #eee;margin:0.5em 0}}</style></head>
 <body><h1>cpn digital twin: {scenario}</h1>
 <p>Workload <b>{workload}</b>, {requests} requests over {duration} s, seed {seed}. Every strategy saw the same arrivals.</p>
-<table><tr><th>strategy</th><th>SLA satisfaction</th><th>acceptance</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>cost</th><th>carbon kg</th></tr>{table}</table>
+<table><tr><th>strategy</th><th>SLA satisfaction</th><th>acceptance</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>cost</th><th>carbon kg</th><th>re-selections</th></tr>{table}</table>
 <h2>End-to-end latency (CDF of placed requests)</h2>
 <svg viewBox="0 0 {w} {h}" width="{w}" height="{h}">{axis_cdf}{cdf}</svg>
 <h2>SLA satisfaction</h2><svg viewBox="0 0 {w} {hb}" width="{w}" height="{hb}">{sla}</svg>
+<h2>SLA satisfaction over time (by arrival)</h2>
+<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}">{axis_time}{over_time}</svg>
 <h2>Acceptance</h2><svg viewBox="0 0 {w} {hb}" width="{w}" height="{hb}">{acceptance}</svg>
 <h2>Utilisation by tier</h2><svg viewBox="0 0 {w} {hb}" width="{w}" height="{hb}">{tiers}</svg>
 <h2>Cost against carbon</h2><svg viewBox="0 0 {w} {h}" width="{w}" height="{h}">{axis_cc}{scatter}</svg>
@@ -706,5 +1287,9 @@ pub fn html(report: &Report, outcomes: &BTreeMap<String, Vec<Outcome>>) -> Strin
         hb = pad * 2.0 + 26.0 * report.strategies.len() as f64,
         axis_cdf = axis(&format!("latency, ms (max {max_ms:.1})"), "share"),
         axis_cc = axis("cost", "carbon"),
+        axis_time = axis(
+            &format!("arrival time, s (0 to {})", report.duration_s),
+            "share 0-1"
+        ),
     )
 }

@@ -1,0 +1,134 @@
+//! The twin's model of a placed request: transfers share links max-min fairly, failures
+//! follow the scheduler's recovery while a request is in flight, and the twin's own state
+//! per site stays small.
+
+use cpn_sched::{Placed, Scheduler, Strategy};
+use cpn_sim::twin::{self, Arrival, WhatIf};
+
+fn national() -> cpn_model::Scenario {
+    cpn_model::built_in("national")
+        .expect("known")
+        .expect("valid")
+}
+
+/// The first delay-tolerant request of the mixed workload, at `at` ns with `bytes` of input.
+fn tolerant(s: &cpn_model::Scenario, at: u64, bytes: u64, name: &str) -> Arrival {
+    let mut a = twin::mixed(s, 1, 20.0, 60)
+        .into_iter()
+        .find(|a| a.class == "tolerant")
+        .expect("a tolerant request");
+    a.at = at;
+    a.bytes = bytes;
+    a.request.name = name.to_string();
+    a
+}
+
+fn transfer_us(o: &twin::Outcome) -> u64 {
+    o.latency_us.expect("served") - o.estimate_us.expect("placed")
+}
+
+#[test]
+fn two_transfers_on_one_path_share_it_fairly() {
+    let s = national();
+    let one = [tolerant(&s, 0, 20_000_000_000, "a")];
+    let (_, alone) = twin::run(&s, &one, Strategy::Cpn, 1, 60, &[]);
+    let two = [one[0].clone(), tolerant(&s, 0, 20_000_000_000, "b")];
+    let (_, shared) = twin::run(&s, &two, Strategy::Cpn, 1, 60, &[]);
+    assert_eq!(shared[0].site, shared[1].site, "both at one site");
+    let (t1, t2) = (transfer_us(&alone[0]), transfer_us(&shared[1]));
+    // 20 GB at the bottleneck's rate, then twice that when shared.
+    assert!(t1 > 100_000, "{t1} µs");
+    let ratio = t2 as f64 / t1 as f64;
+    assert!(
+        (ratio - 2.0).abs() < 0.01,
+        "{t2} µs shared against {t1} µs alone"
+    );
+    assert_eq!(transfer_us(&shared[0]), t2);
+}
+
+#[test]
+fn a_site_failing_while_it_serves_restarts_the_work_elsewhere() {
+    let s = national();
+    // No input to send: the request reaches its site within milliseconds and is processed
+    // for 2 s there.
+    let one = [tolerant(&s, 0, 0, "a")];
+    let (_, before) = twin::run(&s, &one, Strategy::Cpn, 1, 60, &[]);
+    let first = before[0].site.clone().expect("placed");
+    let site = s.site(&first).expect("site").id;
+    let down = [WhatIf::SiteDown { site, at_s: 1 }];
+    let (report, after) = twin::run(&s, &one, Strategy::Cpn, 1, 60, &down);
+    let o = &after[0];
+    assert_eq!(o.reselected, 1);
+    assert_eq!(report.reselections, 1);
+    assert_ne!(o.site.as_deref(), Some(first.as_str()), "moved");
+    // A second lost at the failed site, then the whole 2 s again.
+    let (was, now) = (
+        before[0].latency_us.expect("served"),
+        o.latency_us.expect("served"),
+    );
+    assert!(
+        now > was + 900_000 && now > 3_000_000,
+        "{was} µs, then {now} µs"
+    );
+}
+
+#[test]
+fn a_link_failing_under_a_transfer_moves_what_is_left_to_the_new_path() {
+    let s = national();
+    let a = tolerant(&s, 0, 200_000_000_000, "a");
+    // The path the twin's first decision takes, from the same scheduler.
+    let mut sched = Scheduler::new(&s);
+    let mut request = a.request.clone();
+    request.start = 0;
+    request.end = a.hold_s;
+    let Ok(Placed::Accepted { reservation, .. }) = sched.place(request) else {
+        panic!("placed");
+    };
+    let links = sched.reservation(reservation).expect("held").links.clone();
+    assert!(!links.is_empty(), "the request crosses the network");
+    let one = [a];
+    let (_, before) = twin::run(&s, &one, Strategy::Cpn, 1, 60, &[]);
+    let down = [WhatIf::LinkDown {
+        link: links[0],
+        at_s: 1,
+    }];
+    let (report, after) = twin::run(&s, &one, Strategy::Cpn, 1, 60, &down);
+    let o = &after[0];
+    assert_eq!((o.reselected, report.reselections), (1, 1));
+    let (was, now) = (
+        before[0].latency_us.expect("served"),
+        o.latency_us.expect("served or lost"),
+    );
+    // 200 GB take seconds: the failure at 1 s found it on the way.
+    assert!(was > 2_000_000, "{was} µs");
+    assert_ne!(was, now);
+}
+
+#[test]
+fn the_twin_keeps_at_most_128_bytes_per_site() {
+    assert!(
+        twin::site_state_bytes() <= 128,
+        "{} bytes",
+        twin::site_state_bytes()
+    );
+}
+
+#[test]
+fn random_site_failures_alternate_and_the_run_stays_deterministic() {
+    let s = national();
+    let w = twin::random_site_failures(&s, 120.0, 30.0, 300, 9);
+    assert_eq!(w, twin::random_site_failures(&s, 120.0, 30.0, 300, 9));
+    assert!(w.windows(2).all(|p| p[0].at_s() <= p[1].at_s()));
+    assert!(w.iter().any(|c| matches!(c, WhatIf::SiteDown { .. })));
+    let arrivals = twin::mixed(&s, 4, 20.0, 300);
+    let run = || twin::run(&s, &arrivals, Strategy::Cpn, 4, 300, &w);
+    let (a, oa) = run();
+    let (b, ob) = run();
+    assert_eq!(a, b);
+    assert_eq!(oa, ob);
+    assert!(
+        a.reselections > 0,
+        "failures every two minutes moved nothing"
+    );
+    assert!(a.sla_satisfaction < 1.0, "no failure cost anything");
+}
