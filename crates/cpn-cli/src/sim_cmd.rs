@@ -25,7 +25,8 @@ pub(crate) struct SimArgs {
     #[arg(long, default_value_t = 20.0)]
     rate: f64,
     /// Strategies to compare, comma-separated [default: all]: cpn, nearest, least-loaded,
-    /// random, latency-only, cost-only, kube-least-allocated.
+    /// random, latency-only, cost-only, kube-least-allocated, and optimum (the exact optimum
+    /// with hindsight, for small runs only: skipped with a note when the run is too large).
     #[arg(long, value_delimiter = ',')]
     strategies: Vec<String>,
     /// Simulated time.
@@ -223,21 +224,28 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
             "--rate: expected more than 0 and at most 1000000 per second",
         ));
     }
-    let strategies: Vec<Strategy> = if args.strategies.is_empty() {
-        Strategy::ALL.to_vec()
+    // The online strategies, and whether the exact optimum was asked for (`None`: by default,
+    // so only when the run is small enough).
+    let (strategies, optimum): (Vec<Strategy>, Option<bool>) = if args.strategies.is_empty() {
+        (Strategy::ALL.to_vec(), None)
     } else {
-        args.strategies
-            .iter()
-            .map(|name| {
-                Strategy::from_name(name.trim()).ok_or_else(|| {
-                    let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
-                    Failure::bad(format!(
-                        "--strategies: no strategy `{name}` (known: {})",
-                        known.join(", ")
-                    ))
-                })
-            })
-            .collect::<Result<_, _>>()?
+        let mut optimum = false;
+        let mut list = Vec::new();
+        for name in &args.strategies {
+            let name = name.trim();
+            if name == "optimum" {
+                optimum = true;
+                continue;
+            }
+            list.push(Strategy::from_name(name).ok_or_else(|| {
+                let known: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
+                Failure::bad(format!(
+                    "--strategies: no strategy `{name}` (known: {}, optimum)",
+                    known.join(", ")
+                ))
+            })?);
+        }
+        (list, Some(optimum))
     };
     let arrivals = match args.workload.as_str() {
         "mixed" => cpn_sim::twin::mixed(&scenario, args.seed, args.rate, duration_s),
@@ -319,7 +327,23 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
     let mut reports = std::collections::BTreeMap::new();
     let mut outcomes = std::collections::BTreeMap::new();
     // A progress bar on stderr, drawn only when it is a terminal.
-    let total = (arrivals.len() * strategies.len()) as u64;
+    let mut skipped = std::collections::BTreeMap::new();
+    let plan = match optimum {
+        Some(false) => None,
+        asked => match cpn_sim::optimum::plan(&scenario, &arrivals) {
+            Ok(plan) => Some(plan),
+            Err(e) if asked.is_some() => {
+                return Err(Failure::bad(format!("--strategies optimum: {e}")));
+            }
+            Err(e) => {
+                eprintln!("optimum skipped: {e}");
+                skipped.insert("optimum".to_string(), e.to_string());
+                None
+            }
+        },
+    };
+    let runs = strategies.len() + usize::from(plan.is_some());
+    let total = (arrivals.len() * runs) as u64;
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -334,7 +358,7 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
         let (report, o) = cpn_sim::twin::run_with(
             &scenario,
             &arrivals,
-            *s,
+            cpn_sim::twin::Policy::Online(*s),
             args.seed,
             duration_s,
             &what_if,
@@ -342,6 +366,21 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
         );
         reports.insert(s.name().to_string(), report);
         outcomes.insert(s.name().to_string(), o);
+    }
+    if let Some(plan) = &plan {
+        bar.set_message("optimum");
+        let before = (strategies.len() * arrivals.len()) as u64;
+        let (report, o) = cpn_sim::twin::run_with(
+            &scenario,
+            &arrivals,
+            cpn_sim::twin::Policy::Plan(plan),
+            args.seed,
+            duration_s,
+            &what_if,
+            &mut |done, _| bar.set_position(before + done),
+        );
+        reports.insert("optimum".to_string(), report);
+        outcomes.insert("optimum".to_string(), o);
     }
     bar.finish_and_clear();
     let mut changes = args.what_if.clone();
@@ -363,6 +402,7 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
         duration_s,
         requests: arrivals.len(),
         strategies: reports,
+        skipped,
     };
     std::fs::create_dir_all(&out)
         .map_err(|e| Failure::bad(format!("--out `{}`: {e}", out.display())))?;

@@ -13,6 +13,7 @@
 
 pub mod flow;
 pub mod kernel;
+pub mod optimum;
 pub mod queue;
 pub mod replay;
 pub mod rng;

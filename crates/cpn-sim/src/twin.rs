@@ -464,7 +464,7 @@ pub fn run(
     run_with(
         scenario,
         arrivals,
-        strategy,
+        Policy::Online(strategy),
         seed,
         duration_s,
         what_if,
@@ -472,17 +472,28 @@ pub fn run(
     )
 }
 
-/// [`run`], calling `progress(done, total)` every few thousand arrivals.
+/// How a run places its arrivals.
+#[derive(Debug, Clone, Copy)]
+pub enum Policy<'a> {
+    /// One of the scheduler's strategies, online.
+    Online(Strategy),
+    /// A site chosen in advance for each arrival (`None`: refused), such as
+    /// [`crate::optimum::plan`]'s; placed there by the scheduler, or refused if it does not
+    /// fit then.
+    Plan(&'a [Option<cpn_model::SiteId>]),
+}
+
+/// [`run`] under any policy, calling `progress(done, total)` every few thousand arrivals.
 pub fn run_with(
     scenario: &Scenario,
     arrivals: &[Arrival],
-    strategy: Strategy,
+    policy: Policy<'_>,
     seed: u64,
     duration_s: u64,
     what_if: &[WhatIf],
     progress: &mut dyn FnMut(u64, u64),
 ) -> (StrategyReport, Vec<Outcome>) {
-    let mut twin = Twin::new(scenario, arrivals, strategy, seed, what_if);
+    let mut twin = Twin::new(scenario, arrivals, policy, seed, what_if);
     twin.run(progress);
     twin.report(duration_s)
 }
@@ -491,7 +502,7 @@ struct Twin<'a> {
     scenario: &'a Scenario,
     arrivals: &'a [Arrival],
     what_if: &'a [WhatIf],
-    strategy: Strategy,
+    policy: Policy<'a>,
     sched: Scheduler,
     sim: Simulation<Event>,
     net: FlowNet,
@@ -517,7 +528,7 @@ impl<'a> Twin<'a> {
     fn new(
         scenario: &'a Scenario,
         arrivals: &'a [Arrival],
-        strategy: Strategy,
+        policy: Policy<'a>,
         seed: u64,
         what_if: &'a [WhatIf],
     ) -> Twin<'a> {
@@ -557,7 +568,7 @@ impl<'a> Twin<'a> {
             scenario,
             arrivals,
             what_if,
-            strategy,
+            policy,
             sched,
             sim,
             net: FlowNet::new(&capacities),
@@ -658,9 +669,20 @@ impl<'a> Twin<'a> {
             end: start + hold,
             ..a.request.clone()
         };
-        let placed = self.sched.place_by(self.strategy, request, &mut self.draws);
-        let Ok(Placed::Accepted { reservation, .. }) = placed else {
-            return;
+        let reservation = match self.policy {
+            Policy::Online(strategy) => {
+                match self.sched.place_by(strategy, request, &mut self.draws) {
+                    Ok(Placed::Accepted { reservation, .. }) => reservation,
+                    _ => return,
+                }
+            }
+            Policy::Plan(plan) => match plan.get(i as usize).copied().flatten() {
+                Some(site) => match self.sched.place_among(&request, &[site]) {
+                    Ok(Ok(reservation)) => reservation,
+                    _ => return,
+                },
+                None => return,
+            },
         };
         let Some(r) = self.sched.reservation(reservation) else {
             return;
@@ -1009,6 +1031,9 @@ pub struct Report {
     pub duration_s: u64,
     pub requests: usize,
     pub strategies: BTreeMap<String, StrategyReport>,
+    /// Strategies asked for but not run, with why (the exact optimum of a large run).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped: BTreeMap<String, String>,
 }
 
 /// Runs every strategy of `strategies` on `arrivals`; the outcomes per strategy come back for
@@ -1037,6 +1062,7 @@ pub fn compare(
             duration_s,
             requests: arrivals.len(),
             strategies: reports,
+            skipped: BTreeMap::new(),
         },
         outcomes,
     )
