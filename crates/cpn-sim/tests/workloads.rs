@@ -242,7 +242,18 @@ fn openb_tasks_become_requests_one_for_one() {
     let real = workload::from_openb(&s, &tasks, 1, 600, 1.0);
     let early = tasks.iter().filter(|t| t.creation_s < 600).count();
     assert_eq!(real.len(), early);
+    // A window of the trace is a slice of its tasks: the busiest day (day 148, 678 tasks) at
+    // 144 trace seconds per simulated second fills 600 s.
+    let day: Vec<_> = tasks
+        .iter()
+        .filter(|t| (148 * 86_400..149 * 86_400).contains(&t.creation_s))
+        .cloned()
+        .collect();
+    let busiest = workload::from_openb(&s, &day, 1, 600, 144.0);
+    assert_eq!((day.len(), busiest.len()), (678, 678));
+    assert_eq!(busiest[0].at, 0);
     placeable_or_refusable(&s, &a, 400);
+    placeable_or_refusable(&s, &busiest, 678);
 }
 
 #[test]
