@@ -4,13 +4,17 @@
 //! and a flow-level network whose links are shared max-min fairly, recomputed incrementally
 //! over only the flows a change can affect (`flow`). `twin` runs workloads through the real
 //! scheduler under each placement strategy on identical arrivals and reports on them; `replay`
-//! runs a controller's decision log through the controller's own state machine.
+//! runs a controller's decision log through the controller's own state machine. `workload` draws
+//! the twin's synthetic workloads (diurnal, bursty) and turns the GPU cluster trace and the
+//! utilisation series into arrivals and background load; `edge` builds scenarios whose edge
+//! sites stand at real base stations, and demand weighted by where users are.
 //!
 //! This crate never reads a clock and never does I/O: simulated time is a value (`u64` ns)
 //! that only moves when an event is popped, and randomness comes from a seed. The same seed
 //! therefore gives the same run, bit for bit, which is what lets the twin compare strategies
 //! on identical arrivals and replay the controller's decisions.
 
+pub mod edge;
 pub mod flow;
 pub mod kernel;
 pub mod optimum;
@@ -19,6 +23,7 @@ pub mod replay;
 pub mod rng;
 pub mod site;
 pub mod twin;
+pub mod workload;
 
 pub use flow::{FlowId, FlowNet};
 pub use kernel::{SimError, Simulation};

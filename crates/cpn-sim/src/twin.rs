@@ -49,7 +49,11 @@ pub struct Arrival {
 
 /// A request of no demand yet from `ingress`, with 10 Mbps on its path unless changed; its
 /// window is set when it arrives.
-fn blank(name: String, ingress: cpn_model::RouterId, bandwidth: Bandwidth) -> PlaceRequest {
+pub(crate) fn blank(
+    name: String,
+    ingress: cpn_model::RouterId,
+    bandwidth: Bandwidth,
+) -> PlaceRequest {
     PlaceRequest {
         name,
         ingress,
