@@ -17,13 +17,31 @@ pub(crate) struct SimArgs {
     #[arg(default_value = "national")]
     scenario: String,
     /// `mixed` (built in: Poisson, 70 % latency-critical services, 30 % delay-tolerant
-    /// batch), or `azure-llm-code` / `azure-llm-conv` (the Azure LLM inference trace of 2023
-    /// from $CPN_DATA_DIR).
+    /// batch); `diurnal` (the same mix, its rate on a daily cycle compressed into the run) or
+    /// `bursty` (on/off bursts); from the traces in $CPN_DATA_DIR: `azure-llm-code` /
+    /// `azure-llm-conv` (Azure LLM inference 2023), `openb` (Alibaba GPU cluster pods, the
+    /// whole trace fitted into the run); `eua` (Melbourne: the EUA base stations as edge sites,
+    /// the EUA users as demand) or `shanghai` (national with Shanghai Telecom's base stations
+    /// as edge sites, demand where the stations are). `eua` and `shanghai` build their own
+    /// scenario and ignore SCENARIO.
     #[arg(long, default_value = "mixed")]
     workload: String,
-    /// Requests per second of the `mixed` workload.
+    /// Mean requests per second of the synthetic workloads (mixed, diurnal, bursty, eua,
+    /// shanghai).
     #[arg(long, default_value_t = 20.0)]
     rate: f64,
+    /// Edge sites made from base stations (`eua`, `shanghai`): stations are clustered into
+    /// this many.
+    #[arg(long, default_value_t = 40)]
+    edge_sites: usize,
+    /// Background load on every site from datacenter utilisation series in $CPN_DATA_DIR:
+    /// `alibaba`, `azure`, `google` or `mixed`. It takes compute that no strategy sees.
+    #[arg(long, value_name = "SERIES")]
+    background: Option<String>,
+    /// Seconds of trace per simulated second for the background series (144: a day in
+    /// 600 s).
+    #[arg(long, default_value_t = 144.0)]
+    background_scale: f64,
     /// Strategies to compare, comma-separated [default: all]: cpn, nearest, least-loaded,
     /// random, latency-only, cost-only, kube-least-allocated, and optimum (the exact optimum
     /// with hindsight, for small runs only: skipped with a note when the run is too large).
@@ -210,7 +228,7 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
     if let Some(data) = &args.replay {
         return replay(data, &out);
     }
-    let scenario = load(&args.scenario)?;
+    let mut scenario = load(&args.scenario)?;
     let duration: Nanos = args
         .duration
         .parse()
@@ -247,31 +265,109 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
         }
         (list, Some(optimum))
     };
+    let data = |dir: &str| {
+        std::env::var_os("CPN_DATA_DIR")
+            .map_or_else(|| PathBuf::from("../shared/data"), PathBuf::from)
+            .join(dir)
+    };
+    let bad_trace =
+        |e: &dyn std::fmt::Display| Failure::bad(format!("--workload {}: {e}", args.workload));
+    let (seed, rate) = (args.seed, args.rate);
     let arrivals = match args.workload.as_str() {
-        "mixed" => cpn_sim::twin::mixed(&scenario, args.seed, args.rate, duration_s),
+        "mixed" => cpn_sim::twin::mixed(&scenario, seed, rate, duration_s),
+        "diurnal" => {
+            let cycle = cpn_sim::workload::Diurnal::compressed(duration_s as f64);
+            cpn_sim::workload::diurnal(&scenario, seed, rate, duration_s, cycle)
+        }
+        "bursty" => {
+            let bursts = cpn_sim::workload::Bursty::DEFAULT;
+            cpn_sim::workload::bursty(&scenario, seed, rate, duration_s, bursts)
+        }
         "azure-llm-code" | "azure-llm-conv" => {
             let file = if args.workload.ends_with("code") {
                 "AzureLLMInferenceTrace_code.csv"
             } else {
                 "AzureLLMInferenceTrace_conv.csv"
             };
-            let dir = std::env::var_os("CPN_DATA_DIR")
-                .map_or_else(|| PathBuf::from("../shared/data"), PathBuf::from)
-                .join("azure-llm-inference-2023");
-            let requests = cpn_trace::load_azure_llm(dir.join(file))
-                .map_err(|e| Failure::bad(format!("--workload {}: {e}", args.workload)))?;
-            cpn_sim::twin::from_llm(
-                &scenario,
-                &requests,
-                &cpn_trace::ComputeRule::default(),
-                args.seed,
-                duration_s,
+            let requests = cpn_trace::load_azure_llm(data("azure-llm-inference-2023").join(file))
+                .map_err(|e| bad_trace(&e))?;
+            let rule = cpn_trace::ComputeRule::default();
+            cpn_sim::twin::from_llm(&scenario, &requests, &rule, seed, duration_s)
+        }
+        "openb" => {
+            let tasks = cpn_trace::load_openb_tasks(
+                data("alibaba-gpu-v2023-openb").join("openb_pod_list_default.csv"),
             )
+            .map_err(|e| bad_trace(&e))?;
+            let scale = cpn_sim::workload::openb_time_scale(&tasks, duration_s);
+            cpn_sim::workload::from_openb(&scenario, &tasks, seed, duration_s, scale)
+        }
+        "eua" => {
+            let dir = data("eua-melbourne");
+            let sites = cpn_trace::load_eua_sites(dir.join("site-optus-melbCBD.csv"))
+                .map_err(|e| bad_trace(&e))?;
+            let users = cpn_trace::load_eua_users(dir.join("users-melbcbd-generated.csv"))
+                .map_err(|e| bad_trace(&e))?;
+            scenario = cpn_sim::edge::melbourne(&sites, args.edge_sites, seed)
+                .map_err(|e| bad_trace(&e))?;
+            let points: Vec<_> = users.iter().map(|u| u.position).collect();
+            let weights = cpn_sim::edge::density(&scenario, &points, 5.0);
+            cpn_sim::edge::from_users(&scenario, &weights, seed, rate, duration_s)
+        }
+        "shanghai" => {
+            let stations = cpn_trace::load_shanghai_base_stations(
+                data("shanghai-telecom-base-stations").join("base_stations_all.csv"),
+            )
+            .map_err(|e| bad_trace(&e))?;
+            scenario = cpn_sim::edge::shanghai(&stations, args.edge_sites, seed)
+                .map_err(|e| bad_trace(&e))?;
+            let points: Vec<_> = cpn_sim::edge::shanghai_points(&stations)
+                .into_iter()
+                .map(|p| p.position)
+                .collect();
+            let weights = cpn_sim::edge::density(&scenario, &points, 50.0);
+            cpn_sim::edge::from_users(&scenario, &weights, seed, rate, duration_s)
         }
         other => {
             return Err(Failure::bad(format!(
-                "--workload: no workload `{other}` (known: mixed, azure-llm-code, azure-llm-conv)"
+                "--workload: no workload `{other}` (known: mixed, diurnal, bursty, azure-llm-code, azure-llm-conv, openb, eua, shanghai)"
             )));
+        }
+    };
+    let background = match &args.background {
+        None => Vec::new(),
+        Some(name) => {
+            let files = cpn_sim::workload::usage_files(name).ok_or_else(|| {
+                Failure::bad(format!(
+                    "--background: no series `{name}` (known: alibaba, azure, google, mixed)"
+                ))
+            })?;
+            if !(args.background_scale > 0.0 && args.background_scale.is_finite()) {
+                return Err(Failure::bad(
+                    "--background-scale: expected a number above 0",
+                ));
+            }
+            let mut series = Vec::new();
+            for file in files {
+                let path = data("datacenter-usage-timeseries").join(file);
+                series.push(
+                    cpn_trace::load_usage(&path)
+                        .map_err(|e| Failure::bad(format!("--background {name}: {e}")))?,
+                );
+            }
+            // One step per window of the series (300 s of trace) at that scale, at least a
+            // second apart.
+            let step_s = (cpn_trace::USAGE_STEP_S as f64 / args.background_scale)
+                .ceil()
+                .max(1.0) as u64;
+            cpn_sim::workload::background(
+                &scenario,
+                &series,
+                seed,
+                duration_s,
+                step_s,
+                args.background_scale,
+            )
         }
     };
     let mut arrivals = arrivals;
@@ -343,6 +439,10 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
         },
     };
     let runs = strategies.len() + usize::from(plan.is_some());
+    let changes = cpn_sim::twin::Changes {
+        what_if: &what_if,
+        background: &background,
+    };
     let total = (arrivals.len() * runs) as u64;
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
@@ -361,7 +461,7 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
             cpn_sim::twin::Policy::Online(*s),
             args.seed,
             duration_s,
-            &what_if,
+            changes,
             &mut |done, _| bar.set_position(before + done),
         );
         reports.insert(s.name().to_string(), report);
@@ -376,7 +476,7 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
             cpn_sim::twin::Policy::Plan(plan),
             args.seed,
             duration_s,
-            &what_if,
+            changes,
             &mut |done, _| bar.set_position(before + done),
         );
         reports.insert("optimum".to_string(), report);
@@ -389,6 +489,12 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
     }
     if let Some(spec) = &args.site_failures {
         changes.push(format!("random site failures {spec}"));
+    }
+    if let Some(name) = &args.background {
+        changes.push(format!(
+            "{name} background load at {}x",
+            args.background_scale
+        ));
     }
     let workload = if changes.is_empty() {
         args.workload.clone()

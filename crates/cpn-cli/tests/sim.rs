@@ -177,3 +177,51 @@ fn a_site_added_late_and_random_site_failures_show_in_the_outcomes() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--site-failures `60s`"));
 }
+
+#[test]
+fn every_workload_and_the_background_load_run_from_the_data_directory() {
+    let Some(eua) = cpn_testdata::data_dir("eua-melbourne") else {
+        return;
+    };
+    let root = eua.parent().expect("the data directory");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (k, extra) in [
+        &["--workload", "diurnal"][..],
+        &["--workload", "bursty"],
+        &["--workload", "openb"],
+        &["--workload", "eua", "--edge-sites", "12"],
+        &["--workload", "shanghai", "--edge-sites", "12"],
+        &["--background", "mixed"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let out = dir.path().join(k.to_string());
+        let o = cpn_command()
+            .env("CPN_DATA_DIR", root)
+            .args(["sim", "--duration", "30 s", "--strategies", "cpn,nearest"])
+            .args(*extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("cpn sim runs");
+        assert!(
+            o.status.success(),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = std::fs::read_to_string(out.join("report.json")).expect("report");
+        let report: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert!(report["requests"].as_u64() > Some(0), "{extra:?}: {text}");
+        let cpn = &report["strategies"]["cpn"];
+        assert!(cpn["acceptance"].as_f64() > Some(0.0), "{extra:?}: {text}");
+    }
+    let o = cpn_command()
+        .env("CPN_DATA_DIR", root)
+        .args(["sim", "--background", "ibm", "--out"])
+        .arg(dir.path().join("x"))
+        .output()
+        .expect("cpn sim runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no series `ibm`"));
+}

@@ -314,7 +314,7 @@ mod tests {
                 crate::twin::Policy::Plan(&plan),
                 1,
                 10,
-                &[],
+                crate::twin::Changes::default(),
                 &mut |_, _| {},
             );
             assert_eq!(

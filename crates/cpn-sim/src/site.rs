@@ -158,11 +158,12 @@ impl FifoSite {
 /// the c-server [`FifoSite`]. Units can also be held back (background load that is not the
 /// twin's own work).
 ///
-/// The twin keeps one per site, so it stays small: 48 bytes plus its waiting line.
+/// The twin keeps one per site, so it stays small: 56 bytes plus its waiting line.
 #[derive(Debug, Clone, Default)]
 pub struct UnitSite {
     units: u64,
-    free: u64,
+    running: u64,
+    held: u64,
     line: VecDeque<UnitJob>,
 }
 
@@ -186,8 +187,7 @@ impl UnitSite {
     pub fn new(units: u64) -> UnitSite {
         UnitSite {
             units,
-            free: units,
-            line: VecDeque::new(),
+            ..UnitSite::default()
         }
     }
 
@@ -195,9 +195,15 @@ impl UnitSite {
         self.units
     }
 
-    /// Units neither running a job nor held back.
+    /// Units neither running a job nor held back (none while background load and running
+    /// jobs together exceed the site).
     pub fn free(&self) -> u64 {
-        self.free
+        self.units.saturating_sub(self.running + self.held)
+    }
+
+    /// Units held back for background load.
+    pub fn held(&self) -> u64 {
+        self.held
     }
 
     pub fn waiting(&self) -> usize {
@@ -225,8 +231,8 @@ impl UnitSite {
             units,
             service,
         };
-        if self.line.is_empty() && units <= self.free {
-            self.free -= units;
+        if self.line.is_empty() && units <= self.free() {
+            self.running += units;
             return Ok(Some(start(now, j)));
         }
         self.line.push_back(j);
@@ -236,27 +242,25 @@ impl UnitSite {
     /// A job holding `units` leaves at `now`: the jobs that can start then are appended to
     /// `started`, in line order.
     pub fn depart(&mut self, now: u64, units: u64, started: &mut Vec<Started>) {
-        self.free = (self.free + units).min(self.units);
+        self.running = self.running.saturating_sub(units);
         self.start_waiting(now, started);
     }
 
-    /// Holds back `units` (0 to give them all back) for background load: running jobs keep
-    /// their units, and what is held is taken from what they free. Jobs that can start once
-    /// less is held are appended to `started`.
-    pub fn hold_back(&mut self, now: u64, held: u64, held_before: u64, started: &mut Vec<Started>) {
-        let held = held.min(self.units);
-        let in_use = self.units - self.free - held_before.min(self.units - self.free);
-        self.free = self.units.saturating_sub(in_use + held);
+    /// Holds back `held` units (0 gives them all back) for background load. Running jobs
+    /// keep their units; what they free goes to the background first. Jobs that can start
+    /// once less is held are appended to `started`.
+    pub fn hold_back(&mut self, now: u64, held: u64, started: &mut Vec<Started>) {
+        self.held = held.min(self.units);
         self.start_waiting(now, started);
     }
 
     fn start_waiting(&mut self, now: u64, started: &mut Vec<Started>) {
         while let Some(j) = self.line.front().copied() {
-            if j.units > self.free {
+            if j.units > self.free() {
                 break;
             }
             self.line.pop_front();
-            self.free -= j.units;
+            self.running += j.units;
             started.push(start(now, j));
         }
     }
@@ -412,18 +416,18 @@ mod tests {
     fn held_back_units_delay_jobs() {
         let mut s = UnitSite::new(10);
         let mut out = Vec::new();
-        s.hold_back(0, 8, 0, &mut out);
+        s.hold_back(0, 8, &mut out);
         assert_eq!(s.free(), 2);
         assert!(s.arrive(1, 1, 2, 5).expect("fits").is_some());
         assert_eq!(s.arrive(2, 2, 3, 5), Ok(None));
         // The background falls to 4 units: 10 - 2 running - 4 held = 4 free, job 2 starts.
-        s.hold_back(3, 4, 8, &mut out);
+        s.hold_back(3, 4, &mut out);
         assert_eq!(out.iter().map(|x| x.job).collect::<Vec<_>>(), [2]);
         assert_eq!(s.free(), 1);
         out.clear();
         s.depart(6, 2, &mut out);
         s.depart(8, 3, &mut out);
-        s.hold_back(9, 0, 4, &mut out);
+        s.hold_back(9, 0, &mut out);
         assert_eq!(s.free(), 10);
     }
 

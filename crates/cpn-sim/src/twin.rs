@@ -27,6 +27,7 @@ use crate::flow::{FlowId, FlowNet};
 use crate::kernel::Simulation;
 use crate::rng::Rng;
 use crate::site::{Started, UnitSite};
+use crate::workload::BackgroundStep;
 
 const NS: u64 = 1_000_000_000;
 
@@ -358,6 +359,8 @@ enum Event {
     AtSite { req: u32, attempt: u32 },
     /// A request is served at its site, in its attempt then.
     Served { req: u32, attempt: u32 },
+    /// A background load step, by index.
+    Background(u32),
 }
 
 /// Where a request is.
@@ -395,12 +398,11 @@ struct Req {
 
 const NO_FLOW: u32 = u32::MAX;
 
-/// The twin's state of one site: its unit queue (one unit is one GFLOPS) and the units held
-/// back by background load. Kept small so that the twin scales to tens of thousands of sites.
+/// The twin's state of one site: its unit queue (one unit is one GFLOPS), with the units
+/// background load holds. Kept small so that the twin scales to tens of thousands of sites.
 #[derive(Debug, Clone, Default)]
 struct SiteState {
     queue: UnitSite,
-    held: u64,
 }
 
 /// Bytes of the twin's own state per site (the scheduler's calendars are not counted: they
@@ -424,7 +426,10 @@ pub fn run(
         Policy::Online(strategy),
         seed,
         duration_s,
-        what_if,
+        Changes {
+            what_if,
+            background: &[],
+        },
         &mut |_, _| {},
     )
 }
@@ -440,17 +445,29 @@ pub enum Policy<'a> {
     Plan(&'a [Option<cpn_model::SiteId>]),
 }
 
-/// [`run`] under any policy, calling `progress(done, total)` every few thousand arrivals.
+/// What changes under a run besides its arrivals.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Changes<'a> {
+    /// Failures, repairs and sites joining, in time order.
+    pub what_if: &'a [WhatIf],
+    /// Load from outside the twin on the sites ([`crate::workload::background`]), in time
+    /// order: it takes compute at the site, so the twin's requests wait for what is left,
+    /// but no strategy sees it when it places (it is the load nobody announced).
+    pub background: &'a [BackgroundStep],
+}
+
+/// [`run`] under any policy with any changes, calling `progress(done, total)` every few
+/// thousand arrivals.
 pub fn run_with(
     scenario: &Scenario,
     arrivals: &[Arrival],
     policy: Policy<'_>,
     seed: u64,
     duration_s: u64,
-    what_if: &[WhatIf],
+    changes: Changes<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> (StrategyReport, Vec<Outcome>) {
-    let mut twin = Twin::new(scenario, arrivals, policy, seed, what_if);
+    let mut twin = Twin::new(scenario, arrivals, policy, seed, changes);
     twin.run(progress);
     twin.report(duration_s)
 }
@@ -459,6 +476,7 @@ struct Twin<'a> {
     scenario: &'a Scenario,
     arrivals: &'a [Arrival],
     what_if: &'a [WhatIf],
+    background: &'a [BackgroundStep],
     policy: Policy<'a>,
     sched: Scheduler,
     sim: Simulation<Event>,
@@ -487,13 +505,16 @@ impl<'a> Twin<'a> {
         arrivals: &'a [Arrival],
         policy: Policy<'a>,
         seed: u64,
-        what_if: &'a [WhatIf],
+        changes: Changes<'a>,
     ) -> Twin<'a> {
         let sched = Scheduler::new(scenario);
         let mut sim: Simulation<Event> = Simulation::new(seed);
-        for (i, w) in what_if.iter().enumerate() {
+        for (i, w) in changes.what_if.iter().enumerate() {
             // Changes come first at equal times (the queue is FIFO at equal times).
             let _ = sim.schedule(w.at_s().saturating_mul(NS), Event::Change(i as u32));
+        }
+        for (i, b) in changes.background.iter().enumerate() {
+            let _ = sim.schedule(b.at_s.saturating_mul(NS), Event::Background(i as u32));
         }
         for (i, a) in arrivals.iter().enumerate() {
             // Arrivals are sorted and start at 0: scheduling them cannot be in the past.
@@ -524,7 +545,8 @@ impl<'a> Twin<'a> {
         Twin {
             scenario,
             arrivals,
-            what_if,
+            what_if: changes.what_if,
+            background: changes.background,
             policy,
             sched,
             sim,
@@ -598,6 +620,14 @@ impl<'a> Twin<'a> {
                 Event::Served { req, attempt } => {
                     if self.reqs[req as usize].attempt == attempt {
                         self.served(t, req);
+                    }
+                }
+                Event::Background(k) => {
+                    let b = self.background[k as usize];
+                    if let Some(site) = self.sites.get_mut(b.site.index()) {
+                        let held = (b.used.clamp(0.0, 1.0) * site.queue.units() as f64) as u64;
+                        site.queue.hold_back(t, held, &mut self.started);
+                        self.start_jobs();
                     }
                 }
             }
@@ -854,7 +884,7 @@ impl<'a> Twin<'a> {
                 // What it was running and queueing is gone; background load stays held.
                 let s = &mut self.sites[site.index()];
                 let mut queue = UnitSite::new(s.queue.units());
-                queue.hold_back(t, s.held, 0, &mut self.started);
+                queue.hold_back(t, s.queue.held(), &mut self.started);
                 s.queue = queue;
                 self.recover(t, &recovered, Some(site.0));
                 // Work at the site that no reservation carried elsewhere is gone.

@@ -132,3 +132,50 @@ fn random_site_failures_alternate_and_the_run_stays_deterministic() {
     );
     assert!(a.sla_satisfaction < 1.0, "no failure cost anything");
 }
+
+#[test]
+fn background_load_makes_requests_wait_for_compute() {
+    let s = national();
+    let arrivals = twin::mixed(&s, 3, 20.0, 10);
+    // Every site fully taken by load from outside until 5 s, then free.
+    let mut steps = Vec::new();
+    for (at_s, used) in [(0, 1.0), (5, 0.0)] {
+        for site in &s.sites {
+            steps.push(cpn_sim::workload::BackgroundStep {
+                at_s,
+                site: site.id,
+                used,
+            });
+        }
+    }
+    let changes = twin::Changes {
+        what_if: &[],
+        background: &steps,
+    };
+    let policy = twin::Policy::Online(Strategy::Cpn);
+    let (_, free) = twin::run(&s, &arrivals, Strategy::Cpn, 3, 10, &[]);
+    let (_, loaded) = twin::run_with(&s, &arrivals, policy, 3, 10, changes, &mut |_, _| {});
+    let mut waited = 0;
+    for ((a, f), l) in arrivals.iter().zip(&free).zip(&loaded) {
+        let (Some(f_us), Some(l_us)) = (f.latency_us, l.latency_us) else {
+            continue;
+        };
+        if a.at < 4_000_000_000 {
+            // It could not start before 5 s.
+            assert!(
+                l_us * 1_000 + a.at >= 5_000_000_000,
+                "{}: served {l_us} µs after arriving at {} ns",
+                a.request.name,
+                a.at
+            );
+            waited += 1;
+        } else if a.at > 6_000_000_000 {
+            assert_eq!(
+                f_us, l_us,
+                "{}: after the load, as without it",
+                a.request.name
+            );
+        }
+    }
+    assert!(waited > 50, "{waited}");
+}
