@@ -398,17 +398,12 @@ struct Req {
 
 const NO_FLOW: u32 = u32::MAX;
 
-/// The twin's state of one site: its unit queue (one unit is one GFLOPS), with the units
-/// background load holds. Kept small so that the twin scales to tens of thousands of sites.
-#[derive(Debug, Clone, Default)]
-struct SiteState {
-    queue: UnitSite,
-}
-
-/// Bytes of the twin's own state per site (the scheduler's calendars are not counted: they
-/// are the controller's).
+/// Bytes of the twin's own state per site: its unit queue (one unit is one GFLOPS, with the
+/// units background load holds), kept small so that the twin scales to tens of thousands of
+/// sites. The jobs waiting in line and the scheduler's calendars are not counted (the
+/// calendars are the controller's).
 pub const fn site_state_bytes() -> usize {
-    std::mem::size_of::<SiteState>()
+    std::mem::size_of::<UnitSite>()
 }
 
 /// Runs `arrivals` through `strategy` on a fresh scheduler of `scenario`.
@@ -483,7 +478,7 @@ struct Twin<'a> {
     net: FlowNet,
     wake: Option<u64>,
     generation: u64,
-    sites: Vec<SiteState>,
+    sites: Vec<UnitSite>,
     reqs: Vec<Req>,
     /// Requests on the network or at a site (failures look here only).
     in_flight: BTreeSet<u32>,
@@ -524,10 +519,7 @@ impl<'a> Twin<'a> {
         let sites = scenario
             .sites
             .iter()
-            .map(|s| SiteState {
-                queue: UnitSite::new(sched.compute_calendar(s.id).map_or(0, |k| k.capacity())),
-                ..SiteState::default()
-            })
+            .map(|s| UnitSite::new(sched.compute_calendar(s.id).map_or(0, |k| k.capacity())))
             .collect();
         let idle = Req {
             reservation: None,
@@ -625,8 +617,8 @@ impl<'a> Twin<'a> {
                 Event::Background(k) => {
                     let b = self.background[k as usize];
                     if let Some(site) = self.sites.get_mut(b.site.index()) {
-                        let held = (b.used.clamp(0.0, 1.0) * site.queue.units() as f64) as u64;
-                        site.queue.hold_back(t, held, &mut self.started);
+                        let held = (b.used.clamp(0.0, 1.0) * site.units() as f64) as u64;
+                        site.hold_back(t, held, &mut self.started);
                         self.start_jobs();
                     }
                 }
@@ -769,9 +761,9 @@ impl<'a> Twin<'a> {
             None => (0, service.0),
         };
         let site = &mut self.sites[req.site as usize];
-        let units = units.min(site.queue.units());
+        let units = units.min(site.units());
         self.reqs[i as usize].units = units;
-        match site.queue.arrive(t, u64::from(i), units, service) {
+        match site.arrive(t, u64::from(i), units, service) {
             Ok(Some(s)) => {
                 let attempt = req.attempt;
                 let _ = self
@@ -789,9 +781,7 @@ impl<'a> Twin<'a> {
             return;
         }
         self.started.clear();
-        self.sites[req.site as usize]
-            .queue
-            .depart(t, req.units, &mut self.started);
+        self.sites[req.site as usize].depart(t, req.units, &mut self.started);
         self.start_jobs();
         let a = &self.arrivals[i as usize];
         let latency_ns = (t - a.at) + req.one_way;
@@ -883,9 +873,9 @@ impl<'a> Twin<'a> {
                 let recovered = self.sched.site_down(site).unwrap_or_default();
                 // What it was running and queueing is gone; background load stays held.
                 let s = &mut self.sites[site.index()];
-                let mut queue = UnitSite::new(s.queue.units());
-                queue.hold_back(t, s.queue.held(), &mut self.started);
-                s.queue = queue;
+                let mut fresh = UnitSite::new(s.units());
+                fresh.hold_back(t, s.held(), &mut self.started);
+                *s = fresh;
                 self.recover(t, &recovered, Some(site.0));
                 // Work at the site that no reservation carried elsewhere is gone.
                 let gone: Vec<u32> = self
