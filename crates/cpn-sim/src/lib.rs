@@ -19,7 +19,7 @@ pub mod rng;
 pub mod site;
 pub mod twin;
 
-pub use flow::{FlowId, FlowNet};
+pub use flow::{FlowId, FlowNet, FlowStats};
 pub use kernel::{SimError, Simulation};
 pub use queue::{EventQueue, QueueError};
 pub use rng::Rng;
