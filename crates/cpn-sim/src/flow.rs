@@ -28,7 +28,9 @@
 //!   flow, frozen earlier) is now faster than the group: such a flow would have to join it.
 //!
 //! An arrival takes the fast path when its path crosses a link that has a simple group and
-//! every other link of its path is empty or carries that group only.
+//! every other link of its path is empty or carries that group only, or when every link of
+//! its path is empty (it is then a group of its own, at its least capacity). A departure
+//! takes it when its group is simple and the group's new rate stays within the ceiling.
 //!
 //! **The slow path.** Anything else (a first flow, a path over two bottlenecks, a group whose
 //! rate would pass its ceiling, a capacity change) recomputes progressive filling over the
@@ -37,11 +39,11 @@
 //! other. A departure may split its component; starting from every link of the departed
 //! flow covers all the pieces. The recompute settles the component's flows, regroups them,
 //! and works out which groups are simple again. Its bottleneck search keeps the links in a
-//! binary heap by share, so a component with many bottlenecks costs O((flows + links) log
-//! links) rather than O(links) per bottleneck.
+//! binary heap by share, so a component with many bottlenecks costs
+//! O((flows x path length + links) log links) rather than O(links) per bottleneck.
 //!
-//! **Completions.** The network schedules nothing itself: a tournament tree over the links
-//! holds each group's next completion, and [`FlowNet::next_completion`] gives the earliest.
+//! **Completions.** The network schedules nothing itself: a min-tree over the links holds
+//! each group's next completion, and [`FlowNet::next_completion`] gives the earliest.
 //! The event loop keeps one wake-up event for the network at that time and calls
 //! [`FlowNet::finish_due`] when it fires. One change can move the finishing time of every flow
 //! that shares a link with it; issuing an event per moved flow would fill the event queue with
