@@ -25,7 +25,7 @@ pub mod site;
 pub mod twin;
 pub mod workload;
 
-pub use flow::{FlowId, FlowNet};
+pub use flow::{FlowId, FlowNet, FlowStats};
 pub use kernel::{SimError, Simulation};
 pub use queue::{EventQueue, QueueError};
 pub use rng::Rng;

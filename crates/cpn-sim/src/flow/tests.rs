@@ -167,6 +167,235 @@ fn is_max_min_fair(caps: &[u64], paths: &[&[u32]], rates: &[f64]) -> bool {
         .all(|l| load(l) <= caps[l as usize] as f64 / 8.0 * (1.0 + eps) + eps)
 }
 
+/// Checks the network's rates against a recompute from scratch after a change at `now`,
+/// and its next completion against the earliest finishing time of its flows.
+fn check_state(net: &FlowNet, caps: &[u64], now: u64) -> Result<(), TestCaseError> {
+    let live: Vec<(FlowId, f64)> = net.rates().collect();
+    let paths: Vec<&[u32]> = live
+        .iter()
+        .map(|&(f, _)| net.path(f).expect("live"))
+        .collect();
+    let want = max_min_rates(caps, &paths);
+    for (&(f, got), &w) in live.iter().zip(&want) {
+        prop_assert!(
+            (got - w).abs() <= 1e-9 * w.max(1.0),
+            "{:?}: {} against {}",
+            f,
+            got,
+            w
+        );
+    }
+    prop_assert!(is_max_min_fair(caps, &paths, &want));
+    // The tree's earliest completion is the earliest of the moving flows.
+    let earliest = live
+        .iter()
+        .filter(|&&(_, r)| r > 0.0)
+        .map(|&(f, r)| {
+            (
+                now + (net.remaining(now, f).expect("live") / r * 1e9).ceil() as u64,
+                f,
+            )
+        })
+        .min();
+    match (net.next_completion(), earliest) {
+        (Some((t, _)), Some((u, _))) => prop_assert!(t.abs_diff(u) <= 1_000, "{} against {}", t, u),
+        (got, want) => prop_assert_eq!(got.is_some(), want.is_some()),
+    }
+    Ok(())
+}
+
+/// Applies a random history to a network, checking it after every step.
+fn run_history(caps: &[u64], ops: Vec<Op>) -> Result<FlowStats, TestCaseError> {
+    let mut caps = caps.to_vec();
+    let mut net = FlowNet::new(&caps);
+    let mut now = 0;
+    for op in ops {
+        now += 1_000;
+        match op {
+            Op::Add(p) => {
+                net.add_flow(now, &p, 1 << 20).expect("valid");
+            }
+            Op::Remove(n) => {
+                let live: Vec<FlowId> = net.rates().map(|(f, _)| f).collect();
+                if !live.is_empty() {
+                    net.remove(now, live[n % live.len()]).expect("live");
+                }
+            }
+            Op::Capacity(l, c) => {
+                caps[l as usize] = c;
+                net.set_capacity(now, l, c).expect("link");
+            }
+        }
+        check_state(&net, &caps, now)?;
+    }
+    Ok(net.stats())
+}
+
+/// Histories on a star: link 0 is a hub (a master's link), links 1.. are spokes; a flow
+/// crosses the hub and one spoke, or the hub, or one spoke, or two spokes. Arrivals and
+/// departures there mostly take the fast path.
+fn star_history(spokes: u32) -> impl Strategy<Value = Vec<Op>> {
+    let path = prop_oneof![
+        8 => (1..=spokes).prop_map(|s| vec![0, s]),
+        1 => Just(vec![0]),
+        1 => (1..=spokes).prop_map(|s| vec![s]),
+        1 => (1..=spokes, 1..=spokes).prop_filter_map("two spokes", |(a, b)| (a != b).then(|| vec![a, 0, b])),
+    ];
+    prop::collection::vec(
+        prop_oneof![
+            6 => path.prop_map(Op::Add),
+            4 => any::<usize>().prop_map(Op::Remove),
+            1 => (0..=spokes, prop_oneof![Just(0u64), 1u64..10_000]).prop_map(|(l, c)| Op::Capacity(l, c)),
+        ],
+        1..120,
+    )
+}
+
+#[test]
+fn a_busy_star_changes_one_group_at_a_time() {
+    // A 10 Gbit/s hub and 100 spokes of 1 Gbit/s: past ten flows the hub is everybody's
+    // bottleneck, and every arrival or departure only changes the hub group's size.
+    let mut caps = vec![10_000_000_000u64];
+    caps.extend(std::iter::repeat_n(1_000_000_000, 100));
+    let mut net = FlowNet::new(&caps);
+    let mut ids: Vec<FlowId> = (0..100)
+        .map(|w| net.add_flow(0, &[0, w + 1], 1_000_000).expect("valid"))
+        .collect();
+    let before = net.stats();
+    for k in 0..50u32 {
+        let now = 1_000 * u64::from(k + 1);
+        net.remove(now, ids[k as usize]).expect("live");
+        ids[k as usize] = net
+            .add_flow(now, &[0, (k * 7) % 100 + 1], 500_000)
+            .expect("valid");
+    }
+    let after = net.stats();
+    assert_eq!(after.recomputed, before.recomputed, "{after:?}");
+    assert_eq!(after.fast, before.fast + 100);
+    let paths: Vec<&[u32]> = ids.iter().map(|&f| net.path(f).expect("live")).collect();
+    let want = max_min_rates(&caps, &paths);
+    for (&f, w) in ids.iter().zip(want) {
+        assert_eq!(net.rate(f), Some(w));
+    }
+    // A spoke that fills up takes its flows out of the hub's group: that needs a recompute.
+    net.set_capacity(60_000, 3, 8_000_000).expect("link");
+    assert_eq!(net.stats().recomputed, after.recomputed + 1);
+}
+
+/// A flow of a brute-force run: when it starts (ns), its links and its bytes.
+#[derive(Debug, Clone)]
+struct Arrival {
+    start: u64,
+    path: Vec<u32>,
+    bytes: u64,
+}
+
+/// Completion times in seconds by brute force: from event to event, rates recomputed from
+/// scratch and every flow's bytes advanced in floating point.
+fn brute_force(caps: &[u64], arrivals: &[Arrival]) -> Vec<Option<f64>> {
+    let mut order: Vec<usize> = (0..arrivals.len()).collect();
+    order.sort_by_key(|&i| (arrivals[i].start, i));
+    let mut done = vec![None; arrivals.len()];
+    let mut left: Vec<f64> = arrivals.iter().map(|a| a.bytes as f64).collect();
+    let mut active: Vec<usize> = Vec::new();
+    let mut next = 0;
+    let mut t = 0.0f64;
+    loop {
+        let paths: Vec<&[u32]> = active
+            .iter()
+            .map(|&i| arrivals[i].path.as_slice())
+            .collect();
+        let rates = max_min_rates(caps, &paths);
+        let finish = active
+            .iter()
+            .zip(&rates)
+            .filter(|&(_, &r)| r > 0.0)
+            .map(|(&i, &r)| t + left[i] / r)
+            .fold(f64::INFINITY, f64::min);
+        let arrive = order
+            .get(next)
+            .map_or(f64::INFINITY, |&i| arrivals[i].start as f64 * 1e-9);
+        let to = finish.min(arrive);
+        if to == f64::INFINITY {
+            return done;
+        }
+        for (&i, &r) in active.iter().zip(&rates) {
+            left[i] -= r * (to - t);
+        }
+        // Flows within a nanosecond of their end are done: the network's clock is in ns.
+        let mut still = Vec::with_capacity(active.len());
+        for (&i, &r) in active.iter().zip(&rates) {
+            if r > 0.0 && left[i] <= r * 1e-9 {
+                done[i] = Some(to);
+            } else {
+                still.push(i);
+            }
+        }
+        active = still;
+        t = to;
+        while let Some(&i) = order.get(next) {
+            if arrivals[i].start as f64 * 1e-9 > t {
+                break;
+            }
+            active.push(i);
+            next += 1;
+        }
+    }
+}
+
+/// Completion times in ns from the network, driven as an event loop drives it.
+fn network_run(caps: &[u64], arrivals: &[Arrival]) -> (Vec<Option<u64>>, FlowStats) {
+    let mut order: Vec<usize> = (0..arrivals.len()).collect();
+    order.sort_by_key(|&i| (arrivals[i].start, i));
+    let mut net = FlowNet::new(caps);
+    let mut which = std::collections::HashMap::new();
+    let mut done = vec![None; arrivals.len()];
+    let mut finished = Vec::new();
+    let mut next = 0;
+    loop {
+        let arrive = order.get(next).map(|&i| arrivals[i].start);
+        let completion = net.next_completion().map(|(t, _)| t);
+        match (arrive, completion) {
+            (None, None) => break,
+            (Some(a), c) if c.is_none_or(|t| a < t) => {
+                let i = order[next];
+                let f = net
+                    .add_flow(a, &arrivals[i].path, arrivals[i].bytes)
+                    .expect("valid");
+                which.insert(f, i);
+                next += 1;
+            }
+            (_, t) => {
+                let t = t.unwrap_or(u64::MAX);
+                net.finish_due(t, &mut finished);
+                for f in finished.drain(..) {
+                    done[which[&f]] = Some(t);
+                }
+            }
+        }
+    }
+    (done, net.stats())
+}
+
+fn arrivals(links: u32, star: bool) -> impl Strategy<Value = Vec<Arrival>> {
+    let path = if star {
+        (1..links).prop_map(|s| vec![0, s]).boxed()
+    } else {
+        prop::collection::btree_set(0..links, 1..4)
+            .prop_map(|s| s.into_iter().collect::<Vec<_>>())
+            .prop_shuffle()
+            .boxed()
+    };
+    prop::collection::vec(
+        (0u64..5_000_000_000, path, 1_000u64..1_000_000).prop_map(|(start, path, bytes)| Arrival {
+            start,
+            path,
+            bytes,
+        }),
+        1..24,
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -177,41 +406,42 @@ proptest! {
         caps in prop::collection::vec(1u64..10_000, 6),
         ops in history(6),
     ) {
-        let mut caps = caps;
-        let mut net = FlowNet::new(&caps);
-        let mut now = 0;
-        for op in ops {
-            now += 1_000;
-            match op {
-                Op::Add(p) => { net.add_flow(now, &p, 1 << 20).expect("valid"); }
-                Op::Remove(n) => {
-                    let live: Vec<FlowId> = net.rates().map(|(f, _)| f).collect();
-                    if !live.is_empty() {
-                        net.remove(now, live[n % live.len()]).expect("live");
-                    }
-                }
-                Op::Capacity(l, c) => {
-                    caps[l as usize] = c;
-                    net.set_capacity(now, l, c).expect("link");
-                }
-            }
-            let live: Vec<(FlowId, f64)> = net.rates().collect();
-            let paths: Vec<&[u32]> = live.iter().map(|&(f, _)| net.path(f).expect("live")).collect();
-            let want = max_min_rates(&caps, &paths);
-            for (&(f, got), &w) in live.iter().zip(&want) {
-                prop_assert!((got - w).abs() <= 1e-9 * w.max(1.0), "{:?}: {} against {}", f, got, w);
-            }
-            prop_assert!(is_max_min_fair(&caps, &paths, &want));
-            // The tree's earliest completion is the earliest of the moving flows.
-            let earliest = live
-                .iter()
-                .filter(|&&(_, r)| r > 0.0)
-                .map(|&(f, r)| (now + (net.remaining(now, f).expect("live") / r * 1e9).ceil() as u64, f))
-                .min();
-            match (net.next_completion(), earliest) {
-                (Some((t, _)), Some((u, _))) => prop_assert!(t.abs_diff(u) <= 1_000, "{} against {}", t, u),
-                (got, want) => prop_assert_eq!(got.is_some(), want.is_some()),
-            }
+        run_history(&caps, ops)?;
+    }
+
+    /// The same on stars, where most changes take the fast path (one group's size changes,
+    /// its rate is set from its base, and nothing else is touched).
+    #[test]
+    fn fast_path_equals_from_scratch(
+        hub in 1u64..100_000,
+        spokes in prop::collection::vec(1u64..10_000, 5),
+        ops in star_history(5),
+    ) {
+        let mut caps = vec![hub];
+        caps.extend(spokes);
+        run_history(&caps, ops)?;
+    }
+
+    /// Every flow of a random schedule finishes when a brute-force simulation says it does
+    /// (rates recomputed from scratch at every event, bytes in floating point), within the
+    /// nanoseconds the network's integer clock rounds up at each event.
+    #[test]
+    fn completions_match_brute_force(
+        caps in prop::collection::vec(8_000u64..8_000_000, 5),
+        schedule in any::<bool>().prop_flat_map(|star| arrivals(5, star)),
+    ) {
+        let want = brute_force(&caps, &schedule);
+        let (got, _) = network_run(&caps, &schedule);
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            let (Some(g), Some(w)) = (g, w) else {
+                prop_assert!(false, "flow {}: {:?} against {:?}", i, g, w);
+                continue;
+            };
+            let w_ns = w * 1e9;
+            prop_assert!(
+                (*g as f64 - w_ns).abs() <= 1e-9 * w_ns + 1_000.0,
+                "flow {}: {} ns against {} ns", i, g, w_ns
+            );
         }
     }
 }
