@@ -10,9 +10,11 @@
 //!    or inserted);
 //! 4. the entries hash to the header's entries root. When they do not, the entries changed
 //!    after sealing; the first entry that does not decode or whose signature fails is named
-//!    (altered), else the first whose author's sequence number is not the next one (removed
-//!    or reordered), else the block's first entry (reordered or replaced: a block's root
-//!    shows that its entries changed, not which);
+//!    (altered: the change is in that entry's own bytes); else the block's first entry is
+//!    named, with the first entry whose author's sequence number is not the next one
+//!    (removed, replaced or reordered) if there is one: a block's root shows that its entries
+//!    changed, not which, and an entry replaced early in the block shows only where its
+//!    author's next entry stands;
 //! 5. the ledger root after the block equals the header's;
 //! 6. each entry decodes, is signed by its author, and is a valid transition of the state.
 //!
@@ -67,9 +69,11 @@ pub enum Problem {
     #[error("altered or forged: the entry's signature does not verify with its author's key")]
     BadSignature,
     #[error(
-        "removed or reordered: {author}'s entry number {found} stands where number {expected} is due"
+        "removed, replaced or reordered: at entry {at}, {author}'s entry number {found} stands where number {expected} is due"
     )]
     OutOfSequence {
+        /// Where the sequence shows the change; the change itself may be earlier in the block.
+        at: u64,
         author: AccountId,
         expected: u64,
         found: u64,
@@ -318,7 +322,7 @@ pub(crate) fn restore(bytes: &[u8]) -> Result<Ledger, VerifyError> {
         let leaves: Vec<Hash> = mine.iter().map(Checked::leaf).collect();
         if block.cut.is_some() || root_of(&leaves) != h.entries_root {
             // Changed after sealing: find the first entry that shows it.
-            let at = diagnose(&ledger, mine, &all[next..next + n]);
+            let at = diagnose(&ledger, first, mine, &all[next..next + n]);
             if let Some((j, problem)) = at {
                 return Err(VerifyError {
                     index: first + j as u64,
@@ -388,8 +392,16 @@ pub(crate) fn restore(bytes: &[u8]) -> Result<Ledger, VerifyError> {
 }
 
 /// In a block whose entries changed after sealing, the first entry that shows how: one that
-/// does not decode, whose signature fails, or whose sequence number is not its author's next.
-fn diagnose(ledger: &Ledger, checked: &[Checked], raw: &[&[u8]]) -> Option<(usize, Problem)> {
+/// does not decode or whose signature fails (the change is in that entry's bytes), or whose
+/// sequence number is not its author's next. The last kind is named at the block's first
+/// entry: an entry replaced or removed earlier in the block shows only where its author's
+/// next entry stands.
+fn diagnose(
+    ledger: &Ledger,
+    first: u64,
+    checked: &[Checked],
+    raw: &[&[u8]],
+) -> Option<(usize, Problem)> {
     let mut seqs: std::collections::HashMap<AccountId, u64> = std::collections::HashMap::new();
     for (j, (c, bytes)) in checked.iter().zip(raw).enumerate() {
         match c {
@@ -403,8 +415,9 @@ fn diagnose(ledger: &Ledger, checked: &[Checked], raw: &[&[u8]]) -> Option<(usiz
                 let expected = last.wrapping_add(1);
                 if entry.seq != expected {
                     return Some((
-                        j,
+                        0,
                         Problem::OutOfSequence {
+                            at: first + j as u64,
                             author: entry.author,
                             expected,
                             found: entry.seq,

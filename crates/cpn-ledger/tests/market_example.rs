@@ -3,6 +3,8 @@
 //! placements (one fails), usage reports, settlements with refunds for missed SLAs; then the
 //! serialised ledger verifies and every balance is the one computed by hand in the document.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -6,7 +6,8 @@
 
 use cpn_ledger::entry::{RegisterAgent, Usage};
 use cpn_ledger::{
-    AccountId, Amount, Bid, Body, Ledger, LedgerHeader, Offer, Resources, Sla, Window,
+    AccountId, Amount, Bid, Body, ContractStatus, Ledger, LedgerHeader, Offer, Resources, Sla,
+    Window,
 };
 use ed25519_dalek::SigningKey;
 
@@ -155,37 +156,68 @@ pub(crate) fn op_strategy() -> impl proptest::strategy::Strategy<Value = Op> {
     prop_oneof![
         2 => (party.clone(), 1u64..500).prop_map(|(to, amount)| Op::Deposit { to, amount }),
         1 => (10u8..13, 20u8..24).prop_map(|(provider, agent)| Op::Register { provider, agent }),
-        3 => (10u8..13, 1u64..4, 0u64..6, 1u64..4, 1u64..20, any::<bool>()).prop_map(
+        // Few distinct products, so that classes often hold several bids and offers.
+        5 => (10u8..13, 1u64..4, 0u64..2, 2u64..4, 1u64..10, proptest::bool::weighted(0.5)).prop_map(
             |(provider, gflops, start, len, price, gold)| Op::Offer {
                 provider, gflops, start, len, price, gold
             }
         ),
-        3 => (13u8..16, 1u64..4, 0u64..6, 1u64..4, 1u64..20, any::<bool>()).prop_map(
+        6 => (13u8..16, prop_oneof![3 => Just(1u64), 1 => Just(2)], Just(1u64), Just(1u64), 8u64..20, proptest::bool::weighted(0.1)).prop_map(
             |(consumer, gflops, start, len, price, gold)| Op::Bid {
                 consumer, gflops, start, len, price, gold
             }
         ),
-        2 => Just(Op::Round),
-        2 => (any::<usize>(), proptest::bool::weighted(0.8))
+        1 => Just(Op::Round),
+        3 => (any::<usize>(), proptest::bool::weighted(0.8))
             .prop_map(|(pick, ok)| Op::Place { pick, ok }),
-        3 => (any::<usize>(), 20u8..24, 0u32..=1_000_000, 0u64..4_000_000)
+        6 => (
+            any::<usize>(),
+            20u8..24,
+            prop_oneof![Just(1_000_000u32), 0u32..=1_000_000],
+            prop_oneof![Just(8_000_000u64), 0u64..8_000_000],
+        )
             .prop_map(|(pick, agent, frac, compute)| Op::Usage { pick, agent, frac, compute }),
         2 => any::<usize>().prop_map(|pick| Op::Settle { pick }),
-        2 => (0u64..4_000).prop_map(|advance| Op::Seal { advance }),
+        // Time moves by whole hours, so that the orders of a round are mostly for one hour.
+        2 => prop_oneof![Just(0u64), Just(3_600), 0u64..5_000].prop_map(|advance| Op::Seal { advance }),
     ]
 }
 
-/// Runs `ops` on a new ledger (penalty 1.5) and seals the last block. Refused entries are
+/// Runs `ops` on a new ledger (penalty 1.5) after a deposit to every party, and seals the
+/// last block. Refused entries are
 /// skipped; `check` runs after every step.
 pub(crate) fn run_ops(ops: &[Op], mut check: impl FnMut(&Ledger)) -> Ledger {
     let op_key = key(OPERATOR);
     let mut l = Ledger::new(header(1_500_000));
     let mut now = 0u64;
     l.open_block(now).unwrap();
+    // Everyone starts with some money, so that most bids can be paid for.
+    for who in 10u8..16 {
+        l.deposit(&op_key, id(who), units(300)).unwrap();
+    }
     let hour = 3_600u64;
     for op in ops {
-        let contracts: Vec<u64> = l.contracts().map(|(i, _)| i).collect();
-        let pick = |p: usize| contracts.get(p % contracts.len().max(1)).copied();
+        // Most picks land on a contract in the state the step needs; one in four on any.
+        let in_state = |placed: bool| -> Vec<u64> {
+            l.contracts()
+                .filter(|(_, c)| match c.status {
+                    ContractStatus::Pending => !placed,
+                    ContractStatus::Placed { .. } => placed,
+                    _ => false,
+                })
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let all: Vec<u64> = l.contracts().map(|(i, _)| i).collect();
+        let (pending, placed) = (in_state(false), in_state(true));
+        let pick_from = |p: usize, list: &[u64]| {
+            let list = if p.is_multiple_of(4) || list.is_empty() {
+                &all[..]
+            } else {
+                list
+            };
+            list.get((p / 4) % list.len().max(1)).copied()
+        };
         let _ = match op {
             Op::Deposit { to, amount } => l.deposit(&op_key, id(*to), units(*amount)),
             Op::Register { provider, agent } => {
@@ -230,7 +262,7 @@ pub(crate) fn run_ops(ops: &[Op], mut check: impl FnMut(&Ledger)) -> Ledger {
                 l.append_entry(&e)
             }
             Op::Round => l.run_round(&op_key).map(|_| 0),
-            Op::Place { pick: p, ok } => match pick(*p) {
+            Op::Place { pick: p, ok } => match pick_from(*p, &pending) {
                 Some(c) if *ok => l.confirm_placement(&op_key, c, c + 1_000),
                 Some(c) => l.fail_placement(&op_key, c, "no capacity"),
                 None => Ok(0),
@@ -240,13 +272,20 @@ pub(crate) fn run_ops(ops: &[Op], mut check: impl FnMut(&Ledger)) -> Ledger {
                 agent,
                 frac,
                 compute,
-            } => match pick(*p) {
+            } => match pick_from(*p, &placed) {
                 Some(c) => {
                     let terms = l.contract(c).unwrap().clone();
+                    // Mostly the provider's own agent, when it has one.
+                    let own =
+                        (20u8..24).find(|a| l.agent_of(&id(*a)) == Some(terms.terms.provider));
+                    let agent = match own {
+                        Some(a) if p % 3 != 0 => a,
+                        _ => *agent,
+                    };
                     let from = terms.delivery.reported_until.max(terms.terms.window.start);
                     let to = (from + hour).min(terms.terms.window.end).min(now);
                     if to > from {
-                        let e = l.sign(&key(*agent), usage(c, from, to, *compute, *frac));
+                        let e = l.sign(&key(agent), usage(c, from, to, *compute, *frac));
                         l.append_entry(&e)
                     } else {
                         Ok(0)
@@ -254,7 +293,7 @@ pub(crate) fn run_ops(ops: &[Op], mut check: impl FnMut(&Ledger)) -> Ledger {
                 }
                 None => Ok(0),
             },
-            Op::Settle { pick: p } => match pick(*p) {
+            Op::Settle { pick: p } => match pick_from(*p, &placed) {
                 Some(c) => l.settle(&op_key, c),
                 None => Ok(0),
             },
