@@ -458,6 +458,45 @@ mod tests {
     }
 
     #[test]
+    fn every_byte_of_every_proof_matters_in_small_trees() {
+        let (_, t) = tree(20);
+        for n in 1..=20u64 {
+            let rn = t.root_at(n).unwrap();
+            for i in 0..n {
+                let leaf = t.leaf(i).unwrap();
+                let proof = t.inclusion_proof(i, n).unwrap();
+                for j in 0..proof.len() {
+                    for b in 0..32 {
+                        let mut bad = proof.clone();
+                        bad[j].0[b] ^= 0x10;
+                        assert!(verify_inclusion(&leaf, i, n, &bad, &rn).is_err());
+                    }
+                }
+                let rm = t.root_at(i).unwrap();
+                let proof = t.consistency_proof(i, n).unwrap();
+                for j in 0..proof.len() {
+                    for b in 0..32 {
+                        let mut bad = proof.clone();
+                        bad[j].0[b] ^= 0x10;
+                        assert!(verify_consistency(i, n, &rm, &rn, &bad).is_err());
+                    }
+                }
+                for b in 0..32 {
+                    let mut bad = rn;
+                    bad.0[b] ^= 1;
+                    assert!(
+                        verify_inclusion(&leaf, i, n, &t.inclusion_proof(i, n).unwrap(), &bad)
+                            .is_err()
+                    );
+                    if i > 0 {
+                        assert!(verify_consistency(i, n, &rm, &bad, &proof).is_err());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn rfc_examples_have_the_documented_shapes() {
         // RFC 9162 §2.1.5: the tree of 7 leaves d0..d6. The inclusion proof of d3 is
         // [c, g, l]: d2's leaf, the hash of a-b, and the hash of the right subtree i-j-k.
