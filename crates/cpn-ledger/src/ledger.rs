@@ -17,7 +17,7 @@
 //! [`Ledger::to_bytes`] writes the sealed blocks as a ledger file and [`Ledger::from_bytes`]
 //! restores a ledger from one by verifying it completely (see `verify`).
 
-use ed25519_dalek::{Signature, SigningKey, Verifier};
+use ed25519_dalek::SigningKey;
 
 use crate::account::{AccountId, Amount};
 use crate::block::{BlockHeader, LedgerHeader, SealedBlock};
@@ -161,13 +161,15 @@ impl Ledger {
     pub fn append(&mut self, bytes: &[u8]) -> Result<u64, AppendError> {
         let open = self.open.ok_or(AppendError::NoOpenBlock)?;
         let entry = Entry::decode(bytes)?;
-        let key = self
-            .keys
-            .get(&entry.author)
-            .ok_or(AppendError::BadSignature)?;
         let message = signed_message(&self.id, unsigned(bytes));
-        key.verify(&message, &Signature::from_bytes(&entry.signature))
-            .map_err(|_| AppendError::BadSignature)?;
+        let check = Check {
+            key: self.keys.get(&entry.author),
+            message: &message,
+            signature: entry.signature,
+        };
+        if !signature::verify_one(&check) {
+            return Err(AppendError::BadSignature);
+        }
         self.commit(open, &entry, bytes)
     }
 

@@ -276,13 +276,11 @@ pub(crate) fn restore(bytes: &[u8]) -> Result<Ledger, VerifyError> {
             problem,
         };
         let h = &block.header;
-        let signed = operator.is_some_and(|k| {
-            use ed25519_dalek::{Signature, Verifier};
-            k.verify(
-                &h.signed_message(&id),
-                &Signature::from_bytes(&block.signature),
-            )
-            .is_ok()
+        let message = h.signed_message(&id);
+        let signed = signature::verify_one(&Check {
+            key: operator,
+            message: &message,
+            signature: block.signature,
         });
         if !signed {
             return Err(fail(Problem::BlockSignature));
