@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use cpn_ledger::block::BLOCK_HEADER_LEN;
-use cpn_ledger::{Entry, Ledger, LedgerHeader, Problem, VerifyError, verify};
+use cpn_ledger::{Body, Entry, Ledger, LedgerHeader, Problem, VerifyError, verify};
 use proptest::prelude::*;
 
 /// Where the entries of a ledger file lie: per block, its first entry index, the byte offset
@@ -348,4 +348,102 @@ fn random_histories_reach_every_kind_of_entry() {
         refunds > 0 && full > 0,
         "{refunds} refunds, {full} full payments"
     );
+}
+
+#[test]
+fn entries_are_bound_to_their_ledger_and_refused_ones_change_nothing() {
+    use cpn_ledger::entry::Deposit;
+    use cpn_ledger::{AppendError, TransitionError};
+    let op = key(OPERATOR);
+    let mut a = Ledger::new(header(1_000_000));
+    let mut b = Ledger::new(LedgerHeader {
+        name: "another market".into(),
+        ..header(1_000_000)
+    });
+    a.open_block(0).unwrap();
+    b.open_block(0).unwrap();
+    let deposit = a.sign(
+        &op,
+        Body::Deposit(Deposit {
+            to: id(13),
+            amount: units(5),
+        }),
+    );
+    // Signed for ledger a: ledger b refuses it, a takes it once.
+    assert_eq!(b.append_entry(&deposit), Err(AppendError::BadSignature));
+    a.append_entry(&deposit).unwrap();
+    let before = (
+        a.to_bytes(),
+        a.len(),
+        a.root(),
+        a.totals(),
+        a.account(&id(13)),
+    );
+    let refused = [
+        // The same entry again: its sequence number is used.
+        a.append_entry(&deposit),
+        // Only the operator deposits.
+        a.append_entry(&a.sign(
+            &key(13),
+            Body::Deposit(Deposit {
+                to: id(13),
+                amount: units(1),
+            }),
+        )),
+        // More than the balance.
+        a.append_entry(&a.sign(
+            &key(13),
+            bid(
+                resources(1_000, 0, 0),
+                window(3_600, 7_200),
+                SILVER,
+                units(6),
+            ),
+        )),
+        // A changed byte.
+        {
+            let mut bytes = deposit.encode();
+            bytes[50] ^= 1;
+            a.append(&bytes)
+        },
+    ];
+    assert!(matches!(
+        refused[0],
+        Err(AppendError::Transition(TransitionError::Sequence { .. }))
+    ));
+    assert!(matches!(
+        refused[1],
+        Err(AppendError::Transition(TransitionError::NotOperator { .. }))
+    ));
+    assert!(matches!(
+        refused[2],
+        Err(AppendError::Transition(
+            TransitionError::InsufficientFunds { .. }
+        ))
+    ));
+    assert!(matches!(refused[3], Err(AppendError::BadSignature)));
+    let after = (
+        a.to_bytes(),
+        a.len(),
+        a.root(),
+        a.totals(),
+        a.account(&id(13)),
+    );
+    assert_eq!(before, after);
+    // The batch path refuses the same, and takes the good ones around them.
+    let good = a.sign(
+        &key(13),
+        bid(
+            resources(1_000, 0, 0),
+            window(3_600, 7_200),
+            SILVER,
+            units(5),
+        ),
+    );
+    let bad = deposit.encode();
+    let good = good.encode();
+    let results = a.append_batch(&[bad.as_slice(), good.as_slice(), b"\x01"]);
+    assert!(results[0].is_err() && results[2].is_err());
+    assert_eq!(results[1], Ok(1));
+    assert_eq!(a.account(&id(13)).balance, units(0));
 }
