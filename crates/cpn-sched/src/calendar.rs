@@ -108,15 +108,44 @@ pub struct Overload {
 /// A step function of time: the level from each key on, until the next key; zero before the
 /// first key. Canonical: no key repeats the level before it, so equal functions are equal
 /// maps and the breakpoints are exactly the changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Two bounds ride along, kept in O(1) per change and never wrong, only loose: `rise`, a time
+/// from which the level never increases, and `ceiling`, a level the function never exceeds.
+/// Bookings that start now and end later leave the future non-increasing, so a window that
+/// starts at or after `rise` peaks at its first second: [`Calendar::peak`] is then one lookup
+/// instead of a walk over every booking that ends inside the window. Both are reset exactly
+/// when the function becomes zero. They are history, not content: equality ignores them.
+#[derive(Debug, Clone, Default)]
 struct Steps {
     levels: BTreeMap<u64, u64>,
+    /// For every `t > rise`, the level at `t` is at most the level at `t - 1`.
+    rise: u64,
+    /// No level exceeds it.
+    ceiling: u64,
 }
+
+impl PartialEq for Steps {
+    fn eq(&self, other: &Steps) -> bool {
+        self.levels == other.levels
+    }
+}
+
+impl Eq for Steps {}
 
 impl Steps {
     const EMPTY: Steps = Steps {
         levels: BTreeMap::new(),
+        rise: 0,
+        ceiling: 0,
     };
+
+    /// Resets the bounds exactly once nothing is left.
+    fn settle_bounds(&mut self) {
+        if self.levels.is_empty() {
+            self.rise = 0;
+            self.ceiling = 0;
+        }
+    }
 
     fn level_at(&self, t: u64) -> u64 {
         self.levels.range(..=t).next_back().map_or(0, |(_, &l)| l)
@@ -139,6 +168,13 @@ impl Steps {
     }
 
     fn max(&self, start: u64, end: u64) -> u64 {
+        if start >= end {
+            return 0;
+        }
+        if start >= self.rise {
+            // Non-increasing from `start` on: the first second is the peak.
+            return self.level_at(start);
+        }
         self.segments(start, end)
             .map(|(_, _, l)| l)
             .max()
@@ -186,16 +222,34 @@ impl Steps {
 
     // Callers check for room before adding and for enough before subtracting; saturating
     // keeps a caller's mistake from panicking the controller.
+    //
+    // The bounds: adding over `[start, end)` can only make `start` a rise (at `end` the level
+    // falls by the amount) and raises no level by more than the amount; subtracting can only
+    // make `end` a rise (the level before it drops) and raises nothing.
     fn add(&mut self, start: u64, end: u64, amount: u64) {
-        if amount != 0 {
+        if amount != 0 && start < end {
             self.map_range(start, end, |l| l.saturating_add(amount));
+            self.rise = self.rise.max(start);
+            self.ceiling = self.ceiling.saturating_add(amount);
+            self.settle_bounds();
         }
     }
 
     fn sub(&mut self, start: u64, end: u64, amount: u64) {
-        if amount != 0 {
+        if amount != 0 && start < end {
             self.map_range(start, end, |l| l.saturating_sub(amount));
+            if end != u64::MAX {
+                self.rise = self.rise.max(end);
+            }
+            self.settle_bounds();
         }
+    }
+
+    /// The most of any level, exactly: a walk over every breakpoint, which also tightens
+    /// `ceiling` to it.
+    fn tighten_ceiling(&mut self) -> u64 {
+        self.ceiling = self.levels.values().copied().max().unwrap_or(0);
+        self.ceiling
     }
 
     /// Sets the level to `value` over the window, whatever it was.
@@ -216,7 +270,12 @@ impl Steps {
         self.coalesce(start);
         if end != u64::MAX {
             self.coalesce(end);
+            self.rise = self.rise.max(end);
         }
+        // The level may jump at either end of the window, and reaches `value` inside it.
+        self.rise = self.rise.max(start);
+        self.ceiling = self.ceiling.max(value);
+        self.settle_bounds();
     }
 }
 
@@ -291,6 +350,14 @@ impl<const N: usize> Iterator for Joint<'_, N> {
     }
 }
 
+/// A level that every window starting in `[from, until)` peaks at; see [`Calendar::plateau`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plateau {
+    pub from: u64,
+    pub until: u64,
+    pub level: u64,
+}
+
 /// One resource with a capacity and what is booked of it over time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Calendar {
@@ -324,6 +391,33 @@ impl Calendar {
     /// The most booked at any second of `[start, end)`; zero for an empty window.
     pub fn peak(&self, start: u64, end: u64) -> u64 {
         self.steps.max(start, end)
+    }
+
+    /// The level at `t` and the span of starts around it, `[from, until)`, where every window
+    /// peaks at that level: the level holds over the span and never rises after it. `None`
+    /// when a booking may still raise the level after `t` (one that starts later, say); then
+    /// ask [`Calendar::peak`]. The span lets a caller reuse one answer for many windows until
+    /// the calendar changes.
+    pub fn plateau(&self, t: u64) -> Option<Plateau> {
+        let steps = &self.steps;
+        if t < steps.rise {
+            return None;
+        }
+        let (from, level) = steps
+            .levels
+            .range(..=t)
+            .next_back()
+            .map_or((0, 0), |(&k, &l)| (k, l));
+        let until = steps
+            .levels
+            .range((Excluded(t), std::ops::Bound::Unbounded))
+            .next()
+            .map_or(u64::MAX, |(&k, _)| k);
+        Some(Plateau {
+            from: from.max(steps.rise),
+            until,
+            level,
+        })
     }
 
     /// What can still be booked over the whole of `[start, end)`; zero for an empty window,
@@ -598,6 +692,32 @@ mod tests {
         );
         s.set(3, 6, 4);
         assert_eq!(s.levels.iter().collect::<Vec<_>>(), vec![(&0, &4)]);
+    }
+
+    #[test]
+    fn bookings_that_start_now_leave_a_plateau() {
+        // As in a live system: each booking starts when it is made and is released when it
+        // ends, so the future never rises and a window's peak is its first second.
+        let mut c = Calendar::new(100);
+        c.book(0, 10, 5).unwrap();
+        c.book(2, 30, 7).unwrap();
+        c.book(4, 8, 1).unwrap();
+        assert_eq!(c.plateau(3), None, "a booking at 4 rises after 3");
+        let p = c.plateau(5).unwrap();
+        assert_eq!((p.from, p.until, p.level), (4, 8, 13));
+        assert_eq!(c.peak(5, 40), 13);
+        c.release(4, 8, 1).unwrap();
+        // Releasing [4, 8) makes 8 the latest possible rise.
+        assert_eq!(c.plateau(7), None);
+        let p = c.plateau(9).unwrap();
+        assert_eq!((p.from, p.until, p.level), (8, 10, 12));
+        c.release(0, 10, 5).unwrap();
+        c.release(2, 30, 7).unwrap();
+        assert!(c.is_empty());
+        assert_eq!(
+            c.plateau(0).map(|p| (p.from, p.until, p.level)),
+            Some((0, u64::MAX, 0))
+        );
     }
 
     #[test]

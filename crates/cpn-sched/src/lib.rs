@@ -10,7 +10,9 @@ pub mod batch;
 pub mod calendar;
 mod scheduler;
 
-pub use calendar::{Calendar, CalendarError, Isolation, LinkCalendar, MultiCalendar, Overload};
+pub use calendar::{
+    Calendar, CalendarError, Isolation, LinkCalendar, MultiCalendar, Overload, Plateau,
+};
 pub use scheduler::{
     Circuit, JobPlan, JobRequest, PlaceRequest, Placed, Preempted, Recovery, Refusal, Reservation,
     ReservationId, Savings, SchedError, Scheduler, Strategy,

@@ -98,6 +98,20 @@ impl LinkCalendar {
         self.occupied.set_capacity(capacity)
     }
 
+    /// A lower bound of what traffic of no slice finds free in any window (see
+    /// [`LinkCalendar::free_for`]), in O(1); it only gets looser as bookings come and go, until
+    /// [`LinkCalendar::tighten`].
+    pub fn free_bound(&self) -> u64 {
+        self.capacity().saturating_sub(self.occupied.steps.ceiling)
+    }
+
+    /// Makes [`LinkCalendar::free_bound`] exact for the busiest second of the calendar, with
+    /// one walk over its breakpoints; returns it.
+    pub fn tighten(&mut self) -> u64 {
+        let most = self.occupied.steps.tighten_ceiling();
+        self.capacity().saturating_sub(most)
+    }
+
     /// The slices that have or had a guarantee or traffic on the link.
     pub fn slices(&self) -> impl Iterator<Item = SliceId> + '_ {
         self.slices.iter().map(|(s, _)| *s)
