@@ -28,7 +28,7 @@ pub use arc_csv::{ARC_CSV_HEADER, ArcCsvError, ArcList, CsvProblem, parse_arc_cs
 pub use constraints::{Constraints, CostedPath, QueryError};
 pub use decision::{
     Candidate, Decision, Demand, Engine, IT_KWH_PER_COMPUTE_HOUR, LatencyBreakdown, Objective,
-    Reason, Request, RequestError, SlaBounds, run_cost,
+    Occupancy, Reason, Request, RequestError, SlaBounds, run_cost,
 };
 pub use disjoint::{DisjointPair, DisjointPaths};
 pub use graph::{ArcId, ArcSpec, Graph, GraphError, Metric, UNUSABLE};
