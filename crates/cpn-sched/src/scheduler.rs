@@ -27,7 +27,10 @@ use crate::calendar::{CalendarError, Isolation, LinkCalendar, MultiCalendar};
 mod bandwidth;
 mod baseline;
 mod job;
+mod occupancy;
 mod recovery;
+
+use occupancy::{Links, Sites, Window};
 
 pub use baseline::Strategy;
 pub use job::{JobPlan, JobRequest};
@@ -190,8 +193,10 @@ pub enum SchedError {
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     engine: Engine,
-    sites: Vec<MultiCalendar>,
-    links: Vec<LinkCalendar>,
+    sites: Sites,
+    links: Links,
+    /// Whether every placement is decided in full, never by the shortlist.
+    reference: bool,
     reservations: BTreeMap<ReservationId, Reservation>,
     circuits: BTreeMap<ReservationId, Circuit>,
     next_id: u64,
@@ -228,7 +233,7 @@ impl Scheduler {
             .collect();
         gpu_models.sort();
         gpu_models.dedup();
-        let sites = scenario
+        let sites: Vec<MultiCalendar> = scenario
             .sites
             .iter()
             .map(|s| {
@@ -243,15 +248,16 @@ impl Scheduler {
                 MultiCalendar::new(&capacities)
             })
             .collect();
-        let links = scenario
+        let links: Vec<LinkCalendar> = scenario
             .links
             .iter()
             .map(|l| LinkCalendar::new(l.bandwidth.0))
             .collect();
         Scheduler {
             engine: Engine::new(scenario),
-            sites,
-            links,
+            sites: Sites::new(sites),
+            links: Links::new(links),
+            reference: false,
             reservations: BTreeMap::new(),
             circuits: BTreeMap::new(),
             next_id: 1,
@@ -284,6 +290,15 @@ impl Scheduler {
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// With `true`, every placement is decided in full ([`Engine::decide_among`] over every
+    /// candidate, with every site's load and every link's free bandwidth set first), never by
+    /// the shortlist ([`Engine::decide_shortlist`]). Both give the same placements, which is
+    /// what the equivalence tests check against this switch; the full one is slower and
+    /// explains every candidate it refused.
+    pub fn set_reference(&mut self, reference: bool) {
+        self.reference = reference;
     }
 
     pub fn reservations(&self) -> impl Iterator<Item = &Reservation> {
@@ -487,7 +502,6 @@ impl Scheduler {
             (None, Some(s)) => self.services[s.index()],
             (None, None) => return Err(SchedError::NoDemand(request.name.clone())),
         };
-        self.sync(request, only);
         let sla = SlaBounds {
             max_latency: request.max_latency,
             min_bandwidth: request.bandwidth,
@@ -504,6 +518,25 @@ impl Scheduler {
             sla,
             objective: request.objective,
         };
+        // The shortlist when it applies: the same choice without judging every candidate.
+        // What it leaves (a refusal, which explains every candidate; accelerators; a slice's
+        // own bandwidth; a few sites only) is decided in full below.
+        if !self.reference && only.is_none() && request.gpus.is_empty() && request.slice.is_none() {
+            let mut window = Window {
+                sites: &mut self.sites,
+                links: &mut self.links,
+                start: request.start,
+                end: request.end,
+            };
+            if let Some(decision) = self.engine.decide_shortlist(&route, &mut window)
+                && let Ok(id) = self.commit(request, decision, demand)?
+            {
+                return Ok(Ok(id));
+            }
+            // A booking that fails at a rounding edge is refused by the full decision too,
+            // which says why.
+        }
+        self.sync(request, only);
         let with_gpus;
         let only = if request.gpus.is_empty() {
             only
@@ -533,6 +566,16 @@ impl Scheduler {
                 }));
             }
         };
+        self.commit(request, decision, demand)
+    }
+
+    /// Books a decision's choice, or says why not.
+    fn commit(
+        &mut self,
+        request: &PlaceRequest,
+        decision: Decision,
+        demand: Flops,
+    ) -> Result<Result<ReservationId, Refusal>, SchedError> {
         let Some(choice) = decision.choice() else {
             let reason = best_reason(&decision);
             return Ok(Err(Refusal {
@@ -631,9 +674,11 @@ impl Scheduler {
     fn book(&mut self, r: &Reservation) -> Result<(), CalendarError> {
         let q = &r.request;
         let amounts = self.amounts(r);
-        self.sites[r.site.index()].book(q.start, q.end, &amounts)?;
+        self.sites
+            .get_mut(r.site.index())
+            .book(q.start, q.end, &amounts)?;
         for (i, link) in r.links.iter().enumerate() {
-            let booked = self.links[link.index()].book_traffic(
+            let booked = self.links.get_mut(link.index()).book_traffic(
                 q.slice,
                 q.start,
                 q.end,
@@ -642,7 +687,7 @@ impl Scheduler {
             );
             if let Err(e) = booked {
                 for undo in &r.links[..i] {
-                    let _ = self.links[undo.index()].release_traffic(
+                    let _ = self.links.get_mut(undo.index()).release_traffic(
                         q.slice,
                         q.start,
                         q.end,
@@ -650,7 +695,10 @@ impl Scheduler {
                         q.isolation,
                     );
                 }
-                let _ = self.sites[r.site.index()].release(q.start, q.end, &amounts);
+                let _ = self
+                    .sites
+                    .get_mut(r.site.index())
+                    .release(q.start, q.end, &amounts);
                 return Err(e);
             }
         }
@@ -660,9 +708,11 @@ impl Scheduler {
     fn unbook(&mut self, r: &Reservation) -> Result<(), CalendarError> {
         let q = &r.request;
         let amounts = self.amounts(r);
-        self.sites[r.site.index()].release(q.start, q.end, &amounts)?;
+        self.sites
+            .get_mut(r.site.index())
+            .release(q.start, q.end, &amounts)?;
         for link in &r.links {
-            self.links[link.index()].release_traffic(
+            self.links.get_mut(link.index()).release_traffic(
                 q.slice,
                 q.start,
                 q.end,

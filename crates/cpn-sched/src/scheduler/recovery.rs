@@ -106,7 +106,7 @@ impl Scheduler {
         for id in &evicted {
             removed.push(self.release(*id)?);
         }
-        self.sites[site.index()] = fresh;
+        *self.sites.get_mut(site.index()) = fresh;
         let mut out = Vec::new();
         for r in removed {
             out.push(self.replace(r)?);
