@@ -17,11 +17,12 @@
 //! The calendar never reads a clock and never forgets the past by itself: the caller decides
 //! what "now" is.
 
+mod chunked;
 mod link;
 
-use std::collections::BTreeMap;
-use std::collections::btree_map;
-use std::ops::Bound::Excluded;
+use std::ops::Bound::{Excluded, Unbounded};
+
+use chunked::Chunked;
 
 pub use link::{Isolation, LinkCalendar};
 
@@ -117,7 +118,7 @@ pub struct Overload {
 /// when the function becomes zero. They are history, not content: equality ignores them.
 #[derive(Debug, Clone, Default)]
 struct Steps {
-    levels: BTreeMap<u64, u64>,
+    levels: Chunked,
     /// For every `t > rise`, the level at `t` is at most the level at `t - 1`.
     rise: u64,
     /// No level exceeds it.
@@ -126,7 +127,7 @@ struct Steps {
 
 impl PartialEq for Steps {
     fn eq(&self, other: &Steps) -> bool {
-        self.levels == other.levels
+        self.breakpoints().eq(other.breakpoints())
     }
 }
 
@@ -134,7 +135,7 @@ impl Eq for Steps {}
 
 impl Steps {
     const EMPTY: Steps = Steps {
-        levels: BTreeMap::new(),
+        levels: Chunked::new(),
         rise: 0,
         ceiling: 0,
     };
@@ -147,8 +148,12 @@ impl Steps {
         }
     }
 
+    fn breakpoints(&self) -> chunked::Range<'_> {
+        self.levels.range(Unbounded, Unbounded)
+    }
+
     fn level_at(&self, t: u64) -> u64 {
-        self.levels.range(..=t).next_back().map_or(0, |(_, &l)| l)
+        self.levels.at_or_before(t).map_or(0, |(_, l)| l)
     }
 
     /// The constant pieces of the function over `[start, end)`, clipped to the window.
@@ -157,14 +162,22 @@ impl Steps {
             return Segments {
                 next: None,
                 end,
-                rest: self.levels.range(0..0),
+                rest: self.levels.range(Excluded(u64::MAX), Unbounded),
             };
         }
         Segments {
             next: Some((start, self.level_at(start))),
             end,
-            rest: self.levels.range((Excluded(start), Excluded(end))),
+            rest: self.levels.range(Excluded(start), Excluded(end)),
         }
+    }
+
+    /// The least and most level over `[start, end)` (non-empty).
+    fn low_high(&self, start: u64, end: u64) -> (u64, u64) {
+        let first = self.level_at(start);
+        self.levels
+            .low_high(Excluded(start), Excluded(end))
+            .map_or((first, first), |(l, h)| (l.min(first), h.max(first)))
     }
 
     fn max(&self, start: u64, end: u64) -> u64 {
@@ -175,23 +188,20 @@ impl Steps {
             // Non-increasing from `start` on: the first second is the peak.
             return self.level_at(start);
         }
-        self.segments(start, end)
-            .map(|(_, _, l)| l)
-            .max()
-            .unwrap_or(0)
+        self.low_high(start, end).1
     }
 
     fn min(&self, start: u64, end: u64) -> u64 {
-        self.segments(start, end)
-            .map(|(_, _, l)| l)
-            .min()
-            .unwrap_or(0)
+        if start >= end {
+            return 0;
+        }
+        self.low_high(start, end).0
     }
 
     /// Makes `t` a key, so that a change can start or stop there. No key is needed at
     /// `u64::MAX`: a window ending there never ends.
     fn split(&mut self, t: u64) {
-        if t != u64::MAX && !self.levels.contains_key(&t) {
+        if t != u64::MAX && self.levels.get(t).is_none() {
             let level = self.level_at(t);
             self.levels.insert(t, level);
         }
@@ -200,35 +210,33 @@ impl Steps {
     /// Removes the key at `t` if it repeats the level before it.
     fn coalesce(&mut self, t: u64) {
         let before = if t == 0 { 0 } else { self.level_at(t - 1) };
-        if self.levels.get(&t) == Some(&before) {
-            self.levels.remove(&t);
+        if self.levels.get(t) == Some(before) {
+            self.levels.remove(t);
         }
     }
 
-    fn map_range(&mut self, start: u64, end: u64, f: impl Fn(u64) -> u64) {
+    fn add_over(&mut self, start: u64, end: u64, delta: i128) {
         if start >= end {
             return;
         }
         self.split(start);
         self.split(end);
-        for level in self.levels.range_mut(start..end).map(|(_, l)| l) {
-            *level = f(*level);
-        }
+        self.levels.add(start, end, delta);
         self.coalesce(start);
         if end != u64::MAX {
             self.coalesce(end);
         }
     }
 
-    // Callers check for room before adding and for enough before subtracting; saturating
-    // keeps a caller's mistake from panicking the controller.
+    // Callers check for room before adding and for enough before subtracting, so no level
+    // leaves `0..=u64::MAX` (a level read is clamped to it all the same).
     //
     // The bounds: adding over `[start, end)` can only make `start` a rise (at `end` the level
     // falls by the amount) and raises no level by more than the amount; subtracting can only
     // make `end` a rise (the level before it drops) and raises nothing.
     fn add(&mut self, start: u64, end: u64, amount: u64) {
         if amount != 0 && start < end {
-            self.map_range(start, end, |l| l.saturating_add(amount));
+            self.add_over(start, end, i128::from(amount));
             self.rise = self.rise.max(start);
             self.ceiling = self.ceiling.saturating_add(amount);
             self.settle_bounds();
@@ -237,7 +245,7 @@ impl Steps {
 
     fn sub(&mut self, start: u64, end: u64, amount: u64) {
         if amount != 0 && start < end {
-            self.map_range(start, end, |l| l.saturating_sub(amount));
+            self.add_over(start, end, -i128::from(amount));
             if end != u64::MAX {
                 self.rise = self.rise.max(end);
             }
@@ -245,10 +253,12 @@ impl Steps {
         }
     }
 
-    /// The most of any level, exactly: a walk over every breakpoint, which also tightens
-    /// `ceiling` to it.
+    /// The most of any level, exactly, which also tightens `ceiling` to it.
     fn tighten_ceiling(&mut self) -> u64 {
-        self.ceiling = self.levels.values().copied().max().unwrap_or(0);
+        self.ceiling = self
+            .levels
+            .low_high(Unbounded, Unbounded)
+            .map_or(0, |(_, h)| h);
         self.ceiling
     }
 
@@ -259,14 +269,8 @@ impl Steps {
         }
         self.split(start);
         self.split(end);
-        let mut inside = self.levels.split_off(&start);
-        let mut after = if end == u64::MAX {
-            BTreeMap::new()
-        } else {
-            inside.split_off(&end)
-        };
+        self.levels.remove_range(start, end);
         self.levels.insert(start, value);
-        self.levels.append(&mut after);
         self.coalesce(start);
         if end != u64::MAX {
             self.coalesce(end);
@@ -284,7 +288,7 @@ impl Steps {
 struct Segments<'a> {
     next: Option<(u64, u64)>,
     end: u64,
-    rest: btree_map::Range<'a, u64, u64>,
+    rest: chunked::Range<'a>,
 }
 
 impl Iterator for Segments<'_> {
@@ -293,7 +297,7 @@ impl Iterator for Segments<'_> {
     fn next(&mut self) -> Option<(u64, u64, u64)> {
         let (start, level) = self.next.take()?;
         match self.rest.next() {
-            Some((&t, &l)) => {
+            Some((t, l)) => {
                 self.next = Some((t, l));
                 Some((start, t, level))
             }
@@ -403,16 +407,8 @@ impl Calendar {
         if t < steps.rise {
             return None;
         }
-        let (from, level) = steps
-            .levels
-            .range(..=t)
-            .next_back()
-            .map_or((0, 0), |(&k, &l)| (k, l));
-        let until = steps
-            .levels
-            .range((Excluded(t), std::ops::Bound::Unbounded))
-            .next()
-            .map_or(u64::MAX, |(&k, _)| k);
+        let (from, level) = steps.levels.at_or_before(t).unwrap_or((0, 0));
+        let until = steps.levels.after(t).map_or(u64::MAX, |(k, _)| k);
         Some(Plateau {
             from: from.max(steps.rise),
             until,
@@ -504,7 +500,7 @@ impl Calendar {
     /// The changes of the booked amount, in time order: from each `time` on, `level` is
     /// booked (until the next change). Zero is booked before the first.
     pub fn breakpoints(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.steps.levels.iter().map(|(&t, &l)| (t, l))
+        self.steps.breakpoints()
     }
 
     /// The earliest start at or after `not_before` where `amount` can be booked for
@@ -678,20 +674,17 @@ mod tests {
         let mut s = Steps::default();
         s.add(2, 5, 3);
         s.add(5, 8, 3);
-        assert_eq!(
-            s.levels.iter().collect::<Vec<_>>(),
-            vec![(&2, &3), (&8, &0)]
-        );
+        assert_eq!(s.breakpoints().collect::<Vec<_>>(), vec![(2, 3), (8, 0)]);
         s.sub(2, 8, 3);
         assert!(s.levels.is_empty());
         s.set(0, u64::MAX, 4);
         s.set(3, 6, 1);
         assert_eq!(
-            s.levels.iter().collect::<Vec<_>>(),
-            vec![(&0, &4), (&3, &1), (&6, &4)]
+            s.breakpoints().collect::<Vec<_>>(),
+            vec![(0, 4), (3, 1), (6, 4)]
         );
         s.set(3, 6, 4);
-        assert_eq!(s.levels.iter().collect::<Vec<_>>(), vec![(&0, &4)]);
+        assert_eq!(s.breakpoints().collect::<Vec<_>>(), vec![(0, 4)]);
     }
 
     #[test]
