@@ -22,7 +22,7 @@ mod link;
 
 use std::ops::Bound::{Excluded, Unbounded};
 
-use chunked::Chunked;
+use chunked::{Chunked, clamp};
 
 pub use link::{Isolation, LinkCalendar};
 
@@ -215,16 +215,37 @@ impl Steps {
         }
     }
 
+    /// Adds `delta` over `[start, end)`, keeping the breakpoints exactly the changes: only
+    /// `start` and `end` can gain or lose one (inside the window every difference stays).
     fn add_over(&mut self, start: u64, end: u64, delta: i128) {
         if start >= end {
             return;
         }
-        self.split(start);
-        self.split(end);
+        let (before_start, at_start, start_is_key) = self.levels.around(start);
+        let (before_end, at_end, end_is_key) = if end == u64::MAX {
+            (0, 0, false)
+        } else {
+            self.levels.around(end)
+        };
         self.levels.add(start, end, delta);
-        self.coalesce(start);
+        // Levels stay within `0..=u64::MAX` (see `add`), so these are exact.
+        let new_start = clamp(i128::from(at_start) + delta);
+        match (new_start != before_start, start_is_key) {
+            (true, false) => self.levels.insert(start, new_start),
+            (false, true) => {
+                self.levels.remove(start);
+            }
+            _ => {}
+        }
         if end != u64::MAX {
-            self.coalesce(end);
+            let new_before_end = clamp(i128::from(before_end) + delta);
+            match (at_end != new_before_end, end_is_key) {
+                (true, false) => self.levels.insert(end, at_end),
+                (false, true) => {
+                    self.levels.remove(end);
+                }
+                _ => {}
+            }
         }
     }
 

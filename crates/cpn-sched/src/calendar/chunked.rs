@@ -55,7 +55,7 @@ impl Chunk {
     }
 }
 
-fn clamp(level: i128) -> u64 {
+pub(super) fn clamp(level: i128) -> u64 {
     u64::try_from(level.max(0)).unwrap_or(u64::MAX)
 }
 
@@ -114,11 +114,36 @@ impl Chunked {
         }
     }
 
+    /// The level at `t - 1` (zero at 0), the level at `t`, and whether `t` is a
+    /// breakpoint: what a change starting or ending at `t` needs to know, in one search.
+    pub(super) fn around(&self, t: u64) -> (u64, u64, bool) {
+        let Some(c) = self.chunk_of(t) else {
+            return (0, 0, false);
+        };
+        let chunk = &self.chunks[c];
+        let Some(j) = count_at_most(&chunk.keys, t).checked_sub(1) else {
+            return (0, 0, false);
+        };
+        let at = chunk.level(j);
+        if chunk.keys[j] != t {
+            return (at, at, false);
+        }
+        let before = if j > 0 {
+            chunk.level(j - 1)
+        } else if c > 0 {
+            let prev = &self.chunks[c - 1];
+            prev.level(prev.keys.len() - 1)
+        } else {
+            0
+        };
+        (before, at, true)
+    }
+
     /// The last breakpoint at or before `t`.
     pub(super) fn at_or_before(&self, t: u64) -> Option<(u64, u64)> {
         let c = self.chunk_of(t)?;
         let chunk = &self.chunks[c];
-        let j = chunk.keys.partition_point(|&k| k <= t).checked_sub(1)?;
+        let j = count_at_most(&chunk.keys, t).checked_sub(1)?;
         Some((chunk.keys[j], chunk.level(j)))
     }
 
@@ -302,6 +327,12 @@ impl Chunked {
             self.remove(t);
         }
     }
+}
+
+/// How many of the sorted `keys` are at most `t`. A chunk is short, so counting them all
+/// without a branch beats a binary search's mispredicted branches.
+fn count_at_most(keys: &[u64], t: u64) -> usize {
+    keys.iter().map(|&k| usize::from(k <= t)).sum()
 }
 
 /// Whether `t` is within the upper bound.
