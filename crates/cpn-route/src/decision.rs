@@ -24,7 +24,7 @@ use crate::sssp::ShortestPaths;
 
 mod shortlist;
 
-pub use shortlist::Occupancy;
+pub use shortlist::{Load, Occupancy};
 
 /// IT energy of one compute-hour (1 TFLOPS fp64 for an hour), kWh: a 2.5 kW standard rack
 /// delivering about 10 TFLOPS (the assumption of the built-in national scenario). Equal at
@@ -408,6 +408,7 @@ impl Engine {
 
     pub fn set_site_up(&mut self, site: SiteId, up: bool) {
         self.sites.up[site.index()] = up;
+        self.forget_site(site);
     }
 
     /// Whether a site works (an unknown site does not).

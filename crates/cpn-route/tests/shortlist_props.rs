@@ -6,7 +6,7 @@
 //! link, a lossy fastest path under a loss bound).
 
 use cpn_model::{LinkId, NoImports, RouterId, Scenario, ServiceId, SiteId};
-use cpn_route::{Decision, Demand, Engine, Objective, Occupancy, Request, SlaBounds};
+use cpn_route::{Decision, Demand, Engine, Load, Objective, Occupancy, Request, SlaBounds};
 use cpn_units::{Bandwidth, Flops, Nanos, Ratio};
 use proptest::prelude::*;
 
@@ -125,7 +125,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
     let op = prop_oneof![
         6 => decide,
         3 => (0usize..9, 0u64..60).prop_map(|(s, u)| Op::Used(s, u)),
-        1 => (0usize..9, proptest::bool::weighted(0.7)).prop_map(|(s, u)| Op::SiteUp(s, u)),
+        3 => (0usize..9, proptest::bool::weighted(0.5)).prop_map(|(s, u)| Op::SiteUp(s, u)),
         1 => (0usize..14, proptest::bool::weighted(0.7)).prop_map(|(l, u)| Op::LinkUp(l, u)),
         1 => (0usize..14, 1u32..3_000).prop_map(|(l, us)| Op::Latency(l, us)),
         1 => (0usize..14, 0u32..5).prop_map(|(l, loss)| Op::Loss(l, loss)),
@@ -184,9 +184,12 @@ fn scenario(net: &Net) -> Scenario {
     Scenario::parse("shortlist", &t, &mut NoImports).expect("generated scenario is valid")
 }
 
-/// The engine's own state, as the shortlist's caller would keep it.
+/// The engine's own state, as the shortlist's caller would keep it. Loads do not depend on
+/// the window here: each holds for every window until the site's stamp changes.
 struct State {
     used: Vec<u128>,
+    /// Sites whose load changed since the engine last asked.
+    changed: Vec<SiteId>,
     free: Vec<u64>,
 }
 
@@ -195,8 +198,22 @@ impl Occupancy for State {
         Bandwidth(self.free.iter().copied().min().unwrap_or(u64::MAX))
     }
 
-    fn used(&mut self, site: SiteId) -> u128 {
-        self.used[site.index()]
+    fn used(&mut self, site: SiteId) -> Load {
+        Load {
+            used: self.used[site.index()],
+            from: 0,
+            until: u64::MAX,
+        }
+    }
+
+    fn changed(&mut self, mut report: impl FnMut(SiteId)) {
+        for site in self.changed.drain(..) {
+            report(site);
+        }
+    }
+
+    fn start(&self) -> u64 {
+        0
     }
 }
 
@@ -228,6 +245,7 @@ proptest! {
         let sites = scenario.sites.len();
         let mut state = State {
             used: vec![0; sites],
+            changed: Vec::new(),
             free: scenario.links.iter().map(|l| l.bandwidth.0).collect(),
         };
         for op in ops {
@@ -237,6 +255,7 @@ proptest! {
                     let cap = scenario.sites[s].capacity.compute.per_second;
                     let used = (u128::from(tflops) * 1_000_000_000_000).min(cap);
                     state.used[s] = used;
+                    state.changed.push(SiteId(s as u32));
                     engine.set_site_used(SiteId(s as u32), used);
                 }
                 Op::SiteUp(s, up) => engine.set_site_up(SiteId((s % sites) as u32), up),
@@ -344,6 +363,7 @@ fn the_shortlist_decides_a_plain_request() {
     };
     let mut state = State {
         used: vec![0; 2],
+        changed: Vec::new(),
         free: vec![10_000_000_000],
     };
     let short = engine

@@ -26,6 +26,11 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+mod service;
+mod tree;
+
+use tree::Tree;
+
 use cpn_model::SiteId;
 use cpn_units::{Bandwidth, Flops, Nanos};
 
@@ -33,41 +38,10 @@ use super::{
     Candidate, Decision, Demand, Engine, LatencyBreakdown, Objective, Request, Scorer, breakdown,
     rank,
 };
-use crate::graph::Metric;
 use crate::path::Path;
-
-/// How many node labels the kept searches may hold together (12 bytes each): every ingress
-/// of a 2,000-router network, or the latest few hundred of a 20,000-router one.
-const TREE_BUDGET: usize = 1 << 23;
 
 /// A distance that does not fit a kept search's labels.
 const UNREACHED: u32 = u32::MAX;
-
-/// One plain shortest-path search from an ingress, kept.
-#[derive(Debug)]
-struct Tree {
-    /// One-way latency per node, µs ([`UNREACHED`] when not reached).
-    dist: Vec<u32>,
-    /// The arc each node was reached by (`u32::MAX` for the ingress and the unreached).
-    pred: Vec<u32>,
-    /// The reached nodes, nearest first.
-    order: Vec<u32>,
-    /// Per service, its reached sites as (distance, index in the service's list), nearest
-    /// first: those of service `s` are `by_service[service_start[s]..service_start[s + 1]]`.
-    by_service: Vec<(u32, u32)>,
-    service_start: Vec<u32>,
-    /// Per node, the sum of `-ln(1 - loss)` along its path, added up in path order as
-    /// [`Path::stats`] does; empty when no link loses anything (every path's loss is 0).
-    loss_log: Vec<f64>,
-}
-
-impl Tree {
-    /// The loss of the path to `node`, as [`Path::stats`] computes it.
-    fn loss(&self, node: u32) -> f64 {
-        let loss_log = self.loss_log.get(node as usize).copied().unwrap_or(0.0);
-        1.0 - (-loss_log).exp()
-    }
-}
 
 /// What the shortlist keeps between decisions.
 #[derive(Debug, Clone, Default)]
@@ -87,13 +61,11 @@ pub(super) struct Shortlist {
     price_start: Vec<u32>,
     /// The eligible sites of the decision being made, reused.
     eligible: Vec<Judged>,
-    /// Per service, per site of it: the last load seen there and what it made of the
-    /// service's demand.
-    memo: Vec<Vec<Memo>>,
+    /// Per service: what each of its sites' loads made of its demand.
+    loads: service::KeptLoads,
+    /// The eligible sites of a service's pass, reused.
+    passed: Vec<service::Passed>,
 }
-
-/// A load seen at a site and what it made of a service's demand there.
-type Memo = Option<(u128, Option<AtSite>)>;
 
 /// What a load makes of a demand at a site; see `Engine::at_site`.
 #[derive(Debug, Clone, Copy)]
@@ -216,8 +188,28 @@ pub trait Occupancy {
     fn least_free(&mut self, need: Bandwidth) -> Bandwidth;
 
     /// A site's compute in use over the window (its busiest second), as
-    /// [`Engine::set_site_used`] would be told it.
-    fn used(&mut self, site: SiteId) -> u128;
+    /// [`Engine::set_site_used`] would be told it, and the window starts it holds for.
+    fn used(&mut self, site: SiteId) -> Load;
+
+    /// Reports every site whose calendar changed since the last call (every site at most
+    /// once; the first call may report none, the engine assumes it knows nothing yet). Until
+    /// a site is reported, what [`Occupancy::used`] said of it holds for every window that
+    /// starts within the span it gave. An engine must always be asked with the same
+    /// occupancy (the scheduler owns both).
+    fn changed(&mut self, report: impl FnMut(SiteId));
+
+    /// Where the window starts.
+    fn start(&self) -> u64;
+}
+
+/// A site's compute in use over a window, and the starts `[from, until)` of the windows (of
+/// any end) that find the same while the site's calendar stays as it is; an empty span when
+/// only this window is known to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    pub used: u128,
+    pub from: u64,
+    pub until: u64,
 }
 
 impl Engine {
@@ -270,7 +262,6 @@ impl Engine {
         if min_bandwidth.0 > 0 && occupancy.least_free(min_bandwidth).0 < min_bandwidth.0 {
             return None;
         }
-        let used = &mut |site| occupancy.used(site);
         let tree = self.tree(ingress)?;
         let ask = Ask {
             demand,
@@ -280,29 +271,25 @@ impl Engine {
             budget_us: max_latency.map(|b| b.as_micros_rounded()),
             max_loss: max_loss.map(|b| b.as_fraction()),
         };
+        if let Some(svc) = service {
+            let picked = self.best_of_service(&tree, svc, &ask, request.objective, occupancy);
+            return self.shortlisted(&tree, ingress, picked);
+        }
         let mut eligible = std::mem::take(&mut self.shortlist.eligible);
         eligible.clear();
-        let picked = match (service, request.objective) {
-            (None, Objective::Cost) => self.cheapest(&tree, &ask, used),
-            (None, Objective::Latency) => self.nearest(&tree, &ask, used).map(|n| {
+        let used = &mut |site| occupancy.used(site).used;
+        let picked = match request.objective {
+            Objective::Cost => self.cheapest(&tree, &ask, used),
+            Objective::Latency => self.nearest(&tree, &ask, used).map(|n| {
                 n.map(|n| {
                     let score = n.terms()[0];
                     (n, score, n, score)
                 })
             }),
-            (Some(svc), objective) => {
-                let mut memo = std::mem::take(&mut self.shortlist.memo);
-                memo.resize_with(self.services.len(), Vec::new);
-                let memo_of = &mut memo[svc];
-                memo_of.resize(self.services[svc].sites.len(), None);
-                let judged = self.judge_service(&tree, svc, &ask, used, memo_of, &mut eligible);
-                self.shortlist.memo = memo;
-                judged.map(|()| best_of(&eligible, objective))
-            }
-            (None, objective) => {
+            objective => {
                 let mut judged = Ok(());
                 for site in (0..self.sites.router.len() as u32).map(SiteId) {
-                    match self.judge_quickly(&tree, site, &ask, used, None) {
+                    match self.judge_quickly(&tree, site, &ask, used) {
                         Ok(Some(j)) => eligible.push(j),
                         Ok(None) => {}
                         Err(e) => {
@@ -315,13 +302,24 @@ impl Engine {
             }
         };
         self.shortlist.eligible = eligible;
+        self.shortlisted(&tree, ingress, picked)
+    }
+
+    /// The decision of what the shortlist picked: the choice with its path, and the nearest
+    /// eligible site when another.
+    fn shortlisted(
+        &self,
+        tree: &Tree,
+        ingress: u32,
+        picked: Result<Option<(Judged, f64, Judged, f64)>, Undecided>,
+    ) -> Option<Decision> {
         let (chosen, score, nearest, nearest_score) = picked.ok()??;
         // Totals beyond 2^53 µs would tie as scores where they differ as integers; the full
         // decision handles such a network.
         if chosen.latency.total >= 1 << 53 {
             return None;
         }
-        let path = self.tree_path(&tree, ingress, self.sites.router[chosen.site.index()]);
+        let path = self.tree_path(tree, ingress, self.sites.router[chosen.site.index()]);
         let mut candidates = vec![chosen.candidate(score, path)];
         if nearest.site != chosen.site {
             candidates.push(nearest.candidate(nearest_score, None));
@@ -332,44 +330,9 @@ impl Engine {
         })
     }
 
-    /// Judges every site of a service, keeping the eligible. `memo` holds, per site of the
-    /// service, what its load gave last time.
-    fn judge_service(
-        &self,
-        tree: &Tree,
-        service: usize,
-        ask: &Ask,
-        used: &mut impl FnMut(SiteId) -> u128,
-        memo: &mut [Memo],
-        eligible: &mut Vec<Judged>,
-    ) -> Result<(), Undecided> {
-        let sites = &self.services[service].sites;
-        // Nearest first, from the search's own list, so that reading the distances is one
-        // pass through memory and a latency budget ends the walk.
-        let (lo, hi) = (
-            tree.service_start[service] as usize,
-            tree.service_start[service + 1] as usize,
-        );
-        for &(one_way, k) in &tree.by_service[lo..hi] {
-            let one_way = u64::from(one_way);
-            if ask
-                .budget_us
-                .is_some_and(|b| 2 * one_way + ask.processing_us > b)
-            {
-                break;
-            }
-            let site = sites[k as usize];
-            let memo = &mut memo[k as usize];
-            if let Some(j) = self.judge_at(tree, site, one_way, ask, used, Some(memo))? {
-                eligible.push(j);
-            }
-        }
-        Ok(())
-    }
-
     /// What a site's load makes of a demand there, whatever the path: the queueing wait and
     /// the objective's terms, or `None` when the site cannot take it. A function of the load
-    /// for a given site and demand (the site being up), so a service's is kept per load.
+    /// for a given site and demand (the site being up), so a service's is kept per site.
     fn at_site(&self, i: usize, used: u128, ask: &Ask) -> Option<AtSite> {
         let wait_ns = self.admit(i, used, ask.demand, ask.processing).ok()?;
         let (cost, carbon_g, load) = self.economics(i, used, ask.demand, ask.compute_hours);
@@ -390,7 +353,6 @@ impl Engine {
         site: SiteId,
         ask: &Ask,
         used: &mut impl FnMut(SiteId) -> u128,
-        memo: Option<&mut Memo>,
     ) -> Result<Option<Judged>, Undecided> {
         let i = site.index();
         let Some(&node) = self.sites.router.get(i) else {
@@ -406,35 +368,10 @@ impl Engine {
         {
             return Ok(None);
         }
-        self.judge_at(tree, site, one_way, ask, used, memo)
-    }
-
-    /// [`Engine::judge_quickly`] once the site's distance is known and within the budget.
-    fn judge_at(
-        &self,
-        tree: &Tree,
-        site: SiteId,
-        one_way: u64,
-        ask: &Ask,
-        used: &mut impl FnMut(SiteId) -> u128,
-        memo: Option<&mut Memo>,
-    ) -> Result<Option<Judged>, Undecided> {
-        let i = site.index();
-        let node = self.sites.router[i];
         if !self.sites.up[i] {
             return Ok(None);
         }
-        let load = used(site);
-        let at = match memo {
-            Some(Some((was, at))) if *was == load => *at,
-            Some(memo) => {
-                let at = self.at_site(i, load, ask);
-                *memo = Some((load, at));
-                at
-            }
-            None => self.at_site(i, load, ask),
-        };
-        let Some(at) = at else {
+        let Some(at) = self.at_site(i, used(site), ask) else {
             return Ok(None);
         };
         let latency = breakdown(one_way, ask.processing, at.wait_ns);
@@ -470,7 +407,7 @@ impl Engine {
                 break;
             }
             for &site in self.shortlist.sites_at(node) {
-                if let Some(j) = self.judge_quickly(tree, site, ask, used, None)?
+                if let Some(j) = self.judge_quickly(tree, site, ask, used)?
                     && best.is_none_or(|b| j.nearer(&b))
                 {
                     best = Some(j);
@@ -501,7 +438,7 @@ impl Engine {
                 break;
             }
             for &site in members {
-                if let Some(j) = self.judge_quickly(tree, site, ask, used, None)? {
+                if let Some(j) = self.judge_quickly(tree, site, ask, used)? {
                     let score = j.terms()[1];
                     let better = best.is_none_or(|(b, bs)| {
                         rank((score, j.terms()[0], j.site), (bs, b.terms()[0], b.site)).is_lt()
@@ -518,109 +455,6 @@ impl Engine {
         Ok(self
             .nearest(tree, ask, used)?
             .map(|nearest| (chosen, score, nearest, nearest.terms()[1])))
-    }
-
-    /// The kept search from `ingress`, made now if there is none for the graph as it is.
-    fn tree(&mut self, ingress: u32) -> Option<Arc<Tree>> {
-        let nodes = self.graph.node_count();
-        let s = &mut self.shortlist;
-        if s.version != self.graph.version() || s.trees.len() != nodes {
-            s.version = self.graph.version();
-            s.trees = vec![None; nodes];
-            s.kept.clear();
-            s.labels = 0;
-        }
-        if let Some(t) = &s.trees[ingress as usize] {
-            return Some(Arc::clone(t));
-        }
-        let search = &mut self.unconstrained;
-        search.run(&self.graph, ingress, None, Metric::Latency, |_| true);
-        let mut dist = vec![UNREACHED; nodes];
-        let mut pred = vec![u32::MAX; nodes];
-        let mut order = Vec::new();
-        for v in 0..nodes as u32 {
-            if let Some(d) = search.distance(v) {
-                // A distance beyond the labels' range: leave it to the full decision.
-                dist[v as usize] = u32::try_from(d).ok().filter(|&d| d != UNREACHED)?;
-                pred[v as usize] = search.pred_arc(v).unwrap_or(u32::MAX);
-                order.push(v);
-            }
-        }
-        order.sort_by_key(|&v| (dist[v as usize], v));
-        let g = &self.graph;
-        let lossy = (0..g.link_count() as u32).any(|l| g.loss_log(cpn_model::LinkId(l)) != 0.0);
-        let mut loss_log = Vec::new();
-        if lossy {
-            // Each node's sum from its predecessor's, predecessors first (a zero-latency arc
-            // may lead to a node listed before its predecessor, so follow the chain).
-            loss_log = vec![0.0; nodes];
-            let mut done = vec![false; nodes];
-            done[ingress as usize] = true;
-            let mut chain = Vec::new();
-            for &v in &order {
-                let mut u = v;
-                while !done[u as usize] {
-                    chain.push(u);
-                    u = g.tail(pred[u as usize]);
-                }
-                while let Some(w) = chain.pop() {
-                    let arc = pred[w as usize];
-                    loss_log[w as usize] = loss_log[g.tail(arc) as usize] + g.loss_log(g.link(arc));
-                    done[w as usize] = true;
-                }
-            }
-        }
-        let mut by_service = Vec::new();
-        let mut service_start = vec![0];
-        for svc in &self.services {
-            let from = by_service.len();
-            for (k, site) in svc.sites.iter().enumerate() {
-                let Some(&node) = self.sites.router.get(site.index()) else {
-                    continue;
-                };
-                if dist[node as usize] != UNREACHED {
-                    by_service.push((dist[node as usize], k as u32));
-                }
-            }
-            by_service[from..].sort_unstable();
-            service_start.push(by_service.len() as u32);
-        }
-        let tree = Arc::new(Tree {
-            dist,
-            pred,
-            order,
-            loss_log,
-            by_service,
-            service_start,
-        });
-        while s.labels + nodes > TREE_BUDGET {
-            let Some(old) = s.kept.pop_front() else { break };
-            s.trees[old as usize] = None;
-            s.labels -= nodes;
-        }
-        s.trees[ingress as usize] = Some(Arc::clone(&tree));
-        s.kept.push_back(ingress);
-        s.labels += nodes;
-        Some(tree)
-    }
-
-    /// The path to `node` in a kept search, as [`crate::ShortestPaths::path_to`] builds it.
-    fn tree_path(&self, tree: &Tree, ingress: u32, node: u32) -> Option<Path> {
-        if tree.dist.get(node as usize).is_none_or(|&d| d == UNREACHED) {
-            return None;
-        }
-        let mut arcs = Vec::new();
-        let mut v = node;
-        while v != ingress {
-            let arc = tree.pred[v as usize];
-            arcs.push(arc);
-            v = self.graph.tail(arc);
-        }
-        arcs.reverse();
-        let mut nodes = Vec::with_capacity(arcs.len() + 1);
-        nodes.push(ingress);
-        nodes.extend(arcs.iter().map(|&a| self.graph.head(a)));
-        Some(Path { nodes, arcs })
     }
 }
 

@@ -13,23 +13,28 @@
 //! it: nothing kept can outlive a change.
 
 use cpn_model::SiteId;
-use cpn_route::Occupancy;
+use cpn_route::{Load, Occupancy};
 use cpn_units::Bandwidth;
 
 use super::{COMPUTE, GFLOPS};
 use crate::calendar::{LinkCalendar, MultiCalendar, Plateau};
 
-/// The sites' calendars, with the last plateau of each one's compute.
+/// The sites' calendars, with the last plateau of each one's compute and the sites changed
+/// since the engine last asked.
 #[derive(Debug, Clone)]
 pub(super) struct Sites {
     calendars: Vec<MultiCalendar>,
     plateaus: Vec<Option<Plateau>>,
+    changed: Vec<u32>,
+    is_changed: Vec<bool>,
 }
 
 impl Sites {
     pub(super) fn new(calendars: Vec<MultiCalendar>) -> Sites {
         Sites {
             plateaus: vec![None; calendars.len()],
+            changed: Vec::new(),
+            is_changed: vec![false; calendars.len()],
             calendars,
         }
     }
@@ -40,27 +45,41 @@ impl Sites {
 
     pub(super) fn get_mut(&mut self, i: usize) -> &mut MultiCalendar {
         self.plateaus[i] = None;
+        if !self.is_changed[i] {
+            self.is_changed[i] = true;
+            self.changed.push(i as u32);
+        }
         &mut self.calendars[i]
     }
 
     /// The compute in use at site `i` over `[start, end)` (non-empty), in GFLOPS: what
-    /// `Calendar::peak` says, from the kept plateau when the window starts within it.
-    pub(super) fn used(&mut self, i: usize, start: u64, end: u64) -> u64 {
+    /// `Calendar::peak` says, from the kept plateau when the window starts within it. With
+    /// the plateau it came from (a span of the window's start alone when there is none).
+    pub(super) fn used(&mut self, i: usize, start: u64, end: u64) -> Plateau {
         if let Some(p) = self.plateaus[i]
             && p.from <= start
             && start < p.until
         {
-            return p.level;
+            return p;
         }
         let Some(cal) = self.calendars[i].calendar(COMPUTE) else {
-            return 0;
+            return Plateau {
+                from: 0,
+                until: u64::MAX,
+                level: 0,
+            };
         };
         match cal.plateau(start) {
             Some(p) => {
                 self.plateaus[i] = Some(p);
-                p.level
+                p
             }
-            None => cal.peak(start, end),
+            // Only this window is known to peak there: an empty span.
+            None => Plateau {
+                from: start,
+                until: start,
+                level: cal.peak(start, end),
+            },
         }
     }
 }
@@ -195,8 +214,25 @@ impl Occupancy for Window<'_> {
         Bandwidth(self.links.least_free(need.0))
     }
 
-    fn used(&mut self, site: SiteId) -> u128 {
-        u128::from(self.sites.used(site.index(), self.start, self.end)) * GFLOPS
+    fn used(&mut self, site: SiteId) -> Load {
+        let p = self.sites.used(site.index(), self.start, self.end);
+        Load {
+            used: u128::from(p.level) * GFLOPS,
+            from: p.from,
+            until: p.until,
+        }
+    }
+
+    fn changed(&mut self, mut report: impl FnMut(SiteId)) {
+        let sites = &mut *self.sites;
+        for i in sites.changed.drain(..) {
+            sites.is_changed[i as usize] = false;
+            report(SiteId(i));
+        }
+    }
+
+    fn start(&self) -> u64 {
+        self.start
     }
 }
 
@@ -234,15 +270,19 @@ mod tests {
     #[test]
     fn a_site_s_load_is_forgotten_when_its_calendar_changes() {
         let mut sites = Sites::new(vec![MultiCalendar::new(&[100, 0, 0])]);
-        assert_eq!(sites.used(0, 5, 10), 0);
+        let level = |sites: &mut Sites, s, e| sites.used(0, s, e).level;
+        assert_eq!(level(&mut sites, 5, 10), 0);
         sites.get_mut(0).book(0, 20, &[30, 0, 0]).unwrap();
-        assert_eq!(sites.used(0, 5, 10), 30);
+        assert_eq!(level(&mut sites, 5, 10), 30);
         sites.get_mut(0).book(8, 20, &[5, 0, 0]).unwrap();
-        // A booking that starts later: the window [5, 10) peaks at 35.
-        assert_eq!(sites.used(0, 5, 10), 35);
-        assert_eq!(sites.used(0, 9, 10), 35);
+        assert_eq!(sites.changed, vec![0]);
+        // A booking that starts later: the window [5, 10) peaks at 35, and only it is known
+        // to (an empty span).
+        let p = sites.used(0, 5, 10);
+        assert_eq!((p.level, p.from, p.until), (35, 5, 5));
+        assert_eq!(level(&mut sites, 9, 10), 35);
         sites.get_mut(0).release(0, 20, &[30, 0, 0]).unwrap();
-        assert_eq!(sites.used(0, 9, 12), 5);
+        assert_eq!(level(&mut sites, 9, 12), 5);
     }
 
     #[test]
