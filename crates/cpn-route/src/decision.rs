@@ -841,6 +841,7 @@ impl Scorer {
         }
     }
 
+    #[inline]
     fn widen(&mut self, terms: &[f64; 4]) {
         for (range, &v) in self.ranges.iter_mut().zip(terms) {
             if v.is_finite() {
@@ -850,6 +851,7 @@ impl Scorer {
     }
 
     /// The objective's value, lower is better.
+    #[inline]
     fn score(&self, t: &[f64; 4]) -> f64 {
         let scaled = |k: usize| {
             let (lo, hi) = self.ranges[k];
@@ -879,6 +881,7 @@ impl Scorer {
 
 /// The order among eligible candidates: score, then total latency, then site id. A total
 /// order (sites differ), so the best is the same whatever order candidates come in.
+#[inline]
 fn rank(a: (f64, f64, SiteId), b: (f64, f64, SiteId)) -> std::cmp::Ordering {
     a.0.total_cmp(&b.0)
         .then(a.1.total_cmp(&b.1))

@@ -82,10 +82,12 @@ impl Chunked {
     /// The chunk that holds `t` or would: the last whose first time is at most `t` (the
     /// first chunk when `t` precedes them all). `None` when there are no chunks.
     fn chunk_of(&self, t: u64) -> Option<usize> {
-        if self.chunks.is_empty() {
-            return None;
+        match self.chunks.len() {
+            0 => None,
+            // Most calendars fit one chunk: no search.
+            1 => Some(0),
+            _ => Some(self.firsts.partition_point(|&f| f <= t).saturating_sub(1)),
         }
-        Some(self.firsts.partition_point(|&f| f <= t).saturating_sub(1))
     }
 
     /// Where the first time at or after `t` is, as (chunk, index); `(chunks.len(), 0)` past
@@ -121,7 +123,7 @@ impl Chunked {
             return (0, 0, false);
         };
         let chunk = &self.chunks[c];
-        let Some(j) = count_at_most(&chunk.keys, t).checked_sub(1) else {
+        let Some(j) = chunk.keys.partition_point(|&k| k <= t).checked_sub(1) else {
             return (0, 0, false);
         };
         let at = chunk.level(j);
@@ -143,7 +145,7 @@ impl Chunked {
     pub(super) fn at_or_before(&self, t: u64) -> Option<(u64, u64)> {
         let c = self.chunk_of(t)?;
         let chunk = &self.chunks[c];
-        let j = count_at_most(&chunk.keys, t).checked_sub(1)?;
+        let j = chunk.keys.partition_point(|&k| k <= t).checked_sub(1)?;
         Some((chunk.keys[j], chunk.level(j)))
     }
 
@@ -327,12 +329,6 @@ impl Chunked {
             self.remove(t);
         }
     }
-}
-
-/// How many of the sorted `keys` are at most `t`. A chunk is short, so counting them all
-/// without a branch beats a binary search's mispredicted branches.
-fn count_at_most(keys: &[u64], t: u64) -> usize {
-    keys.iter().map(|&k| usize::from(k <= t)).sum()
 }
 
 /// Whether `t` is within the upper bound.

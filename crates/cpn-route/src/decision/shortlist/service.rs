@@ -182,6 +182,7 @@ impl Engine {
                 continue;
             }
             if let Some(bound) = ask.max_loss
+                && !tree.lossless()
                 && tree.loss(self.sites.router[sites[k].index()]) > bound
             {
                 return Err(Undecided);

@@ -32,9 +32,17 @@ pub(super) struct Tree {
 
 impl Tree {
     /// The loss of the path to `node`, as [`Path::stats`] computes it.
+    /// Whether no link lost anything when the search was made: every path's loss is 0.
+    pub(super) fn lossless(&self) -> bool {
+        self.loss_log.is_empty()
+    }
+
     pub(super) fn loss(&self, node: u32) -> f64 {
-        let loss_log = self.loss_log.get(node as usize).copied().unwrap_or(0.0);
-        1.0 - (-loss_log).exp()
+        match self.loss_log.get(node as usize) {
+            Some(&loss_log) => 1.0 - (-loss_log).exp(),
+            // No link loses anything: 1 - e^0, exactly.
+            None => 0.0,
+        }
     }
 }
 
