@@ -403,6 +403,14 @@ impl Calendar {
         self.capacity
     }
 
+    /// Reads the part of the calendar a booking or release starting at `t` reads first, and
+    /// returns something of it. A caller about to change several calendars warms them all
+    /// first: the reads of different calendars do not wait for each other, so their cache
+    /// misses overlap instead of coming one after another.
+    pub fn warm(&self, t: u64) -> u64 {
+        self.steps.levels.warm(t)
+    }
+
     /// Nothing is booked at any time.
     pub fn is_empty(&self) -> bool {
         self.steps.levels.is_empty()
@@ -624,7 +632,8 @@ impl MultiCalendar {
         check_window(start, end)?;
         self.check_count(amounts)?;
         for (resource, (c, &a)) in self.calendars.iter().zip(amounts).enumerate() {
-            let booked = c.steps.min(start, end);
+            // Nothing to release is always booked.
+            let booked = if a == 0 { 0 } else { c.steps.min(start, end) };
             if booked < a {
                 return Err(CalendarError::Resource {
                     resource,

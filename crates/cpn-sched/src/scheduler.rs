@@ -670,8 +670,22 @@ impl Scheduler {
         Ok(fits)
     }
 
+    /// Reads the calendars a reservation's booking or release will change, all at once
+    /// (see [`crate::Calendar::warm`]).
+    fn warm(&self, r: &Reservation) {
+        let t = r.request.start;
+        let mut seen = self.sites[r.site.index()]
+            .calendar(COMPUTE)
+            .map_or(0, |c| c.warm(t));
+        for link in &r.links {
+            seen ^= self.links[link.index()].warm(t);
+        }
+        std::hint::black_box(seen);
+    }
+
     /// Books a reservation's site resources and every link's bandwidth, or nothing.
     fn book(&mut self, r: &Reservation) -> Result<(), CalendarError> {
+        self.warm(r);
         let q = &r.request;
         let amounts = self.amounts(r);
         self.sites
@@ -706,6 +720,7 @@ impl Scheduler {
     }
 
     fn unbook(&mut self, r: &Reservation) -> Result<(), CalendarError> {
+        self.warm(r);
         let q = &r.request;
         let amounts = self.amounts(r);
         self.sites

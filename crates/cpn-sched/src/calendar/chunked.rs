@@ -141,6 +141,17 @@ impl Chunked {
         (before, at, true)
     }
 
+    /// Reads what a change at `t` will read first, and returns something of it: see
+    /// [`super::Calendar::warm`].
+    pub(super) fn warm(&self, t: u64) -> u64 {
+        let Some(c) = self.chunk_of(t) else {
+            return 0;
+        };
+        let chunk = &self.chunks[c];
+        let mid = chunk.keys.len() / 2;
+        chunk.keys[mid] ^ chunk.stored[mid] as u64
+    }
+
     /// The last breakpoint at or before `t`.
     pub(super) fn at_or_before(&self, t: u64) -> Option<(u64, u64)> {
         let c = self.chunk_of(t)?;

@@ -123,6 +123,11 @@ impl LinkCalendar {
         self.capacity().saturating_sub(most)
     }
 
+    /// See [`Calendar::warm`].
+    pub fn warm(&self, t: u64) -> u64 {
+        self.occupied.warm(t)
+    }
+
     /// The slices that have or had a guarantee or traffic on the link.
     pub fn slices(&self) -> impl Iterator<Item = SliceId> + '_ {
         self.slices.iter().map(|(s, _)| *s)
