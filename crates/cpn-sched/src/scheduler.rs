@@ -197,7 +197,8 @@ pub struct Scheduler {
     links: Links,
     /// Whether every placement is decided in full, never by the shortlist.
     reference: bool,
-    reservations: BTreeMap<ReservationId, Reservation>,
+    /// Boxed: the map moves its entries when it rebalances, and a reservation is large.
+    reservations: BTreeMap<ReservationId, Box<Reservation>>,
     circuits: BTreeMap<ReservationId, Circuit>,
     next_id: u64,
     /// Per service: demand and processing, for requests that name one.
@@ -302,11 +303,11 @@ impl Scheduler {
     }
 
     pub fn reservations(&self) -> impl Iterator<Item = &Reservation> {
-        self.reservations.values()
+        self.reservations.values().map(|r| &**r)
     }
 
     pub fn reservation(&self, id: ReservationId) -> Option<&Reservation> {
-        self.reservations.get(&id)
+        self.reservations.get(&id).map(|r| &**r)
     }
 
     pub fn site_calendar(&self, site: SiteId) -> &MultiCalendar {
@@ -477,7 +478,7 @@ impl Scheduler {
             .remove(&id)
             .ok_or(SchedError::UnknownReservation(id.0))?;
         self.unbook(&r)?;
-        Ok(r)
+        Ok(*r)
     }
 
     fn try_place(
@@ -613,7 +614,7 @@ impl Scheduler {
         }
         self.next_id += 1;
         let id = reservation.id;
-        self.reservations.insert(id, reservation);
+        self.reservations.insert(id, Box::new(reservation));
         Ok(Ok(id))
     }
 

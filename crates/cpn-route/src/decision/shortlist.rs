@@ -63,8 +63,9 @@ pub(super) struct Shortlist {
     eligible: Vec<Judged>,
     /// Per service: what each of its sites' loads made of its demand.
     loads: service::KeptLoads,
-    /// The eligible sites of a service's pass, reused.
-    passed: Vec<service::Passed>,
+    /// The eligible sites of a service's pass, their objective's terms and their scores,
+    /// reused.
+    passed: (Vec<service::Passed>, Vec<[f64; 4]>, Vec<f64>),
 }
 
 /// What a load makes of a demand at a site; see `Engine::at_site`.

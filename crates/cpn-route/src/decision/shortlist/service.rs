@@ -7,13 +7,13 @@
 //! its cost, carbon and load once placed. That part is kept per site of the service with the
 //! span of window starts its load holds for, and worked out again only when the window starts
 //! outside the span or the site has changed since (its calendar, as the occupancy reports, or
-//! its being up). The pass then reads, per site, its distance from the kept search (nearest
-//! first, so the budget ends it) and the kept part, in one cache line, and adds the two.
+//! its being up). The pass then reads, per site in the service's order, its distance from the
+//! kept search and the kept part, both front to back, and adds the two.
 
 use cpn_model::SiteId;
 
 use super::super::{Engine, Objective, Scorer, breakdown, rank};
-use super::{Ask, Judged, Occupancy, Undecided};
+use super::{Ask, Judged, Occupancy, UNREACHED, Undecided};
 use crate::decision::shortlist::tree::Tree;
 
 /// What a service's demand makes of one of its sites at a load.
@@ -107,8 +107,9 @@ impl Engine {
                 }
             }
         });
-        let mut passed = std::mem::take(&mut self.shortlist.passed);
+        let mut buffers = std::mem::take(&mut self.shortlist.passed);
         let (kept, used) = (&mut loads.kept[svc], &mut loads.used[svc]);
+        let (passed, terms, scores) = &mut buffers;
         let out = self.pass(
             tree,
             svc,
@@ -116,10 +117,10 @@ impl Engine {
             objective,
             occupancy,
             (kept, used),
-            &mut passed,
+            (passed, terms, scores),
         );
         self.shortlist.loads = loads;
-        self.shortlist.passed = passed;
+        self.shortlist.passed = buffers;
         out
     }
 
@@ -132,29 +133,30 @@ impl Engine {
         objective: Objective,
         occupancy: &mut impl Occupancy,
         (kept, used): (&mut [Kept], &mut [u128]),
-        passed: &mut Vec<Passed>,
+        (passed, terms, scores): (&mut Vec<Passed>, &mut Vec<[f64; 4]>, &mut Vec<f64>),
     ) -> Result<Option<(Judged, f64, Judged, f64)>, Undecided> {
         let sites = &self.services[svc].sites;
         passed.clear();
+        terms.clear();
         let start = occupancy.start();
         let mut scorer = Scorer::new(objective);
         let (lo, hi) = (
             tree.service_start[svc] as usize,
             tree.service_start[svc + 1] as usize,
         );
-        for &(one_way, k) in &tree.by_service[lo..hi] {
+        // Front to back through the service's sites, its distances and what is kept: arrays
+        // read in order, which the processor fetches ahead.
+        for (k, &one_way) in tree.service_dist[lo..hi].iter().enumerate() {
             let d = u64::from(one_way);
-            if ask.budget_us.is_some_and(|b| 2 * d + ask.processing_us > b) {
-                // Nearest first: every site further on is over the budget too.
-                break;
+            if one_way == UNREACHED || ask.budget_us.is_some_and(|b| 2 * d + ask.processing_us > b)
+            {
+                continue;
             }
-            let k = k as usize;
-            let mut at = kept[k];
-            if start < at.from || start >= at.until {
+            if start < kept[k].from || start >= kept[k].until {
                 let site = sites[k];
                 let load = occupancy.used(site);
                 used[k] = load.used;
-                at = match self.at_site(site.index(), load.used, ask) {
+                kept[k] = match self.at_site(site.index(), load.used, ask) {
                     Some(a) => Kept {
                         from: load.from,
                         until: load.until,
@@ -172,8 +174,8 @@ impl Engine {
                         ..UNKNOWN
                     },
                 };
-                kept[k] = at;
             }
+            let at = &kept[k];
             if !at.admitted {
                 continue;
             }
@@ -188,37 +190,42 @@ impl Engine {
                 return Err(Undecided);
             }
             let [cost, carbon, load] = at.terms;
-            scorer.widen(&[total as f64, cost, carbon, load]);
+            let t = [total as f64, cost, carbon, load];
+            scorer.widen(&t);
+            terms.push(t);
             passed.push(Passed {
                 k: k as u32,
                 one_way,
                 total,
             });
         }
-        let mut best: Option<(Passed, f64)> = None;
-        let mut nearest: Option<(Passed, f64)> = None;
-        for &p in passed.iter() {
-            let k = p.k as usize;
-            let [cost, carbon, load] = kept[k].terms;
-            let latency = p.total as f64;
-            let score = scorer.score(&[latency, cost, carbon, load]);
-            let site = sites[k];
+        // Every score at once (the ranges are known only now), then the best by the full
+        // decision's order, and the nearest.
+        scorer.score_all(terms, scores);
+        let mut best: Option<(usize, f64)> = None;
+        let mut nearest: Option<usize> = None;
+        for (i, (p, &score)) in passed.iter().zip(scores.iter()).enumerate() {
+            let site = sites[p.k as usize];
+            let latency = terms[i][0];
             if best.is_none_or(|(b, bs)| {
                 rank(
                     (score, latency, site),
-                    (bs, b.total as f64, sites[b.k as usize]),
+                    (bs, terms[b][0], sites[passed[b].k as usize]),
                 )
                 .is_lt()
             }) {
-                best = Some((p, score));
+                best = Some((i, score));
             }
-            if nearest.is_none_or(|(n, _)| (p.total, site) < (n.total, sites[n.k as usize])) {
-                nearest = Some((p, score));
+            if nearest
+                .is_none_or(|n| (p.total, site) < (passed[n].total, sites[passed[n].k as usize]))
+            {
+                nearest = Some(i);
             }
         }
-        let (Some((b, bs)), Some((n, ns))) = (best, nearest) else {
+        let (Some((b, bs)), Some(n)) = (best, nearest) else {
             return Ok(None);
         };
+        let (b, n, ns) = (passed[b], passed[n], scores[n]);
         let judged =
             |p: Passed| self.judged(sites[p.k as usize], p.one_way, used[p.k as usize], ask);
         match (judged(b), judged(n)) {

@@ -19,11 +19,12 @@ pub(super) struct Tree {
     pub(super) dist: Vec<u32>,
     /// The arc each node was reached by (`u32::MAX` for the ingress and the unreached).
     pub(super) pred: Vec<u32>,
-    /// The reached nodes, nearest first.
+    /// The reached nodes, nearest first (as the search settled them).
     pub(super) order: Vec<u32>,
-    /// Per service, its reached sites as (distance, index in the service's list), nearest
-    /// first: those of service `s` are `by_service[service_start[s]..service_start[s + 1]]`.
-    pub(super) by_service: Vec<(u32, u32)>,
+    /// Per service, the distance of each of its sites in the service's order (so that a
+    /// pass over a service reads it front to back): those of service `s` are
+    /// `service_dist[service_start[s]..service_start[s + 1]]`.
+    pub(super) service_dist: Vec<u32>,
     pub(super) service_start: Vec<u32>,
     /// Per node, the sum of `-ln(1 - loss)` along its path, added up in path order as
     /// [`Path::stats`] does; empty when no link loses anything (every path's loss is 0).
@@ -61,19 +62,26 @@ impl Engine {
             return Some(Arc::clone(t));
         }
         let search = &mut self.unconstrained;
-        search.run(&self.graph, ingress, None, Metric::Latency, |_| true);
+        // The search settles nodes nearest first: their order is the one wanted.
+        let mut order = Vec::with_capacity(nodes);
+        search.run_until(
+            &self.graph,
+            ingress,
+            Metric::Latency,
+            |_| true,
+            |v, _| {
+                order.push(v);
+                false
+            },
+        );
         let mut dist = vec![UNREACHED; nodes];
         let mut pred = vec![u32::MAX; nodes];
-        let mut order = Vec::new();
-        for v in 0..nodes as u32 {
-            if let Some(d) = search.distance(v) {
-                // A distance beyond the labels' range: leave it to the full decision.
-                dist[v as usize] = u32::try_from(d).ok().filter(|&d| d != UNREACHED)?;
-                pred[v as usize] = search.pred_arc(v).unwrap_or(u32::MAX);
-                order.push(v);
-            }
+        for &v in &order {
+            let d = search.distance(v).unwrap_or(u64::MAX);
+            // A distance beyond the labels' range: leave it to the full decision.
+            dist[v as usize] = u32::try_from(d).ok().filter(|&d| d != UNREACHED)?;
+            pred[v as usize] = search.pred_arc(v).unwrap_or(u32::MAX);
         }
-        order.sort_unstable_by_key(|&v| (dist[v as usize], v));
         let g = &self.graph;
         let lossy = (0..g.link_count() as u32).any(|l| g.loss_log(cpn_model::LinkId(l)) != 0.0);
         let mut loss_log = Vec::new();
@@ -97,27 +105,23 @@ impl Engine {
                 }
             }
         }
-        let mut by_service = Vec::new();
+        let mut service_dist = Vec::new();
         let mut service_start = vec![0];
         for svc in &self.services {
-            let from = by_service.len();
-            for (k, site) in svc.sites.iter().enumerate() {
-                let Some(&node) = self.sites.router.get(site.index()) else {
-                    continue;
-                };
-                if dist[node as usize] != UNREACHED {
-                    by_service.push((dist[node as usize], k as u32));
-                }
-            }
-            by_service[from..].sort_unstable();
-            service_start.push(by_service.len() as u32);
+            service_dist.extend(svc.sites.iter().map(|site| {
+                self.sites
+                    .router
+                    .get(site.index())
+                    .map_or(UNREACHED, |&node| dist[node as usize])
+            }));
+            service_start.push(service_dist.len() as u32);
         }
         let tree = Arc::new(Tree {
             dist,
             pred,
             order,
             loss_log,
-            by_service,
+            service_dist,
             service_start,
         });
         while s.labels + nodes > TREE_BUDGET {
