@@ -321,7 +321,8 @@ impl Engine {
             return None;
         }
         let path = self.tree_path(tree, ingress, self.sites.router[chosen.site.index()]);
-        let mut candidates = vec![chosen.candidate(score, path)];
+        let mut candidates = Vec::with_capacity(2);
+        candidates.push(chosen.candidate(score, path));
         if nearest.site != chosen.site {
             candidates.push(nearest.candidate(nearest_score, None));
         }

@@ -267,24 +267,37 @@ impl Chunked {
             return;
         }
         let (mut c, mut j) = self.position(from);
-        while let Some(chunk) = self.chunks.get_mut(c) {
+        let to_bound = Bound::Excluded(to);
+        while c < self.chunks.len() {
+            if j == 0 && self.all_below(c, to_bound) {
+                // A whole chunk: one addition, and its keys are not even read.
+                self.chunks[c].pending += delta;
+                (c, j) = (c + 1, 0);
+                continue;
+            }
+            let chunk = &mut self.chunks[c];
             if chunk.keys[j] >= to {
                 break;
             }
             let end = chunk.keys.partition_point(|&k| k < to);
-            if j == 0 && end == chunk.keys.len() {
-                chunk.pending += delta;
-            } else {
-                chunk.settle();
-                for s in &mut chunk.stored[j..end] {
-                    *s += delta;
-                }
-                chunk.refresh();
+            for s in &mut chunk.stored[j..end] {
+                *s += delta;
             }
+            chunk.refresh();
             if end < chunk.keys.len() {
                 break;
             }
             (c, j) = (c + 1, 0);
+        }
+    }
+
+    /// Whether every breakpoint of chunk `c` is within the upper bound. For all but the last
+    /// chunk the next chunk's first time tells (times are whole numbers, so the last of `c`
+    /// is at most one less), without reading the chunk's own times.
+    fn all_below(&self, c: usize, to: Bound<u64>) -> bool {
+        match self.firsts.get(c + 1) {
+            Some(&next) => below(next - 1, to),
+            None => self.chunks[c].keys.last().is_some_and(|&k| below(k, to)),
         }
     }
 
@@ -296,20 +309,21 @@ impl Chunked {
             out = Some(out.map_or((low, high), |(l, h)| (l.min(low), h.max(high))));
         };
         while let Some(chunk) = self.chunks.get(c) {
-            if !below(chunk.keys[j], to) {
-                break;
-            }
-            let end = chunk.keys.partition_point(|&k| below(k, to));
-            if j == 0 && end == chunk.keys.len() {
+            if j == 0 && self.all_below(c, to) {
                 widen(
                     clamp(chunk.low + chunk.pending),
                     clamp(chunk.high + chunk.pending),
                 );
-            } else {
-                for k in j..end {
-                    let l = chunk.level(k);
-                    widen(l, l);
-                }
+                (c, j) = (c + 1, 0);
+                continue;
+            }
+            if !below(chunk.keys[j], to) {
+                break;
+            }
+            let end = chunk.keys.partition_point(|&k| below(k, to));
+            for k in j..end {
+                let l = chunk.level(k);
+                widen(l, l);
             }
             if end < chunk.keys.len() {
                 break;

@@ -140,14 +140,19 @@ impl Engine {
         if tree.dist.get(node as usize).is_none_or(|&d| d == UNREACHED) {
             return None;
         }
-        let mut arcs = Vec::new();
+        // Counted first, so that each of the path's two lists is allocated once.
+        let mut hops = 0;
         let mut v = node;
         while v != ingress {
-            let arc = tree.pred[v as usize];
-            arcs.push(arc);
-            v = self.graph.tail(arc);
+            hops += 1;
+            v = self.graph.tail(tree.pred[v as usize]);
         }
-        arcs.reverse();
+        let mut arcs = vec![0; hops];
+        let mut v = node;
+        for slot in arcs.iter_mut().rev() {
+            *slot = tree.pred[v as usize];
+            v = self.graph.tail(*slot);
+        }
         let mut nodes = Vec::with_capacity(arcs.len() + 1);
         nodes.push(ingress);
         nodes.extend(arcs.iter().map(|&a| self.graph.head(a)));
