@@ -45,6 +45,11 @@ enum Op {
     Loss(usize, u32),
     /// A link's free bandwidth in Mbps.
     Free(usize, u64),
+    /// A request of service 0 by the blended objective with these weights.
+    Blend {
+        ingress: usize,
+        weights: [f64; 4],
+    },
 }
 
 fn net() -> impl Strategy<Value = Net> {
@@ -383,4 +388,127 @@ fn the_shortlist_decides_a_plain_request() {
     // A link without the bandwidth: left to the full decision.
     state.free = vec![1];
     assert!(engine.decide_shortlist(&request, &mut state).is_none());
+}
+
+/// A connected network (a chain of routers plus random links), one service over most sites
+/// with no loss bound and a loose or no latency budget, loads up to saturation: the case where
+/// the shortlist judges a blended request by bounds instead of a pass.
+fn connected() -> impl Strategy<Value = (Net, Vec<Op>)> {
+    (3usize..9)
+        .prop_flat_map(|n| {
+            let extra = proptest::collection::vec((0..n, 0..n, 1u32..3_000), 0..8);
+            let site = (
+                0..n,
+                prop_oneof![1u64..8, 20u64..60],
+                proptest::option::weighted(0.9, 30u64..34),
+                proptest::option::weighted(0.9, 100u64..900),
+                100u64..160,
+            );
+            (
+                Just(n),
+                proptest::collection::vec(1u32..3_000, n - 1),
+                extra,
+                proptest::collection::vec(site, 2..14),
+                proptest::option::weighted(0.5, 40_000u64..60_000),
+                (1u64..8, prop_oneof![0u64..3_000, 10_000u64..50_000]),
+            )
+        })
+        .prop_flat_map(|(n, chain, extra, sites, budget, (tflops, us))| {
+            let mut links: Vec<(usize, usize, u32, u32)> = chain
+                .iter()
+                .enumerate()
+                .map(|(i, &us)| (i, i + 1, us, 0))
+                .collect();
+            links.extend(
+                extra
+                    .into_iter()
+                    .filter(|l| l.0 != l.1)
+                    .map(|(a, b, us)| (a, b, us, 0)),
+            );
+            let count = sites.len();
+            let net = Net {
+                routers: n,
+                links,
+                sites: sites
+                    .into_iter()
+                    .map(|(r, t, p, c, pue)| (r, t, p, c, pue, false))
+                    .collect(),
+                services: vec![((0..count).collect(), tflops, us, budget, 10, None)],
+            };
+            let weight = prop_oneof![Just(0.0f64), 0.0f64..1.0];
+            let op = prop_oneof![
+                5 => (0usize..9, (weight.clone(), weight.clone(), weight.clone(), weight))
+                    .prop_map(|(ingress, w)| (ingress, Some(w), None)),
+                4 => (0usize..14, 0u64..60).prop_map(|(s, u)| (s, None, Some(u))),
+                1 => (0usize..14).prop_map(|s| (s, None, None)),
+            ];
+            (Just(net), proptest::collection::vec(op, 1..40))
+        })
+        .prop_map(|(net, raw)| {
+            let ops = raw
+                .into_iter()
+                .map(|(x, weights, used)| match (weights, used) {
+                    (Some((latency, cost, carbon, load)), _) => Op::Blend {
+                        ingress: x,
+                        weights: [latency, cost, carbon, load],
+                    },
+                    (None, Some(u)) => Op::Used(x, u),
+                    (None, None) => Op::SiteUp(x, x % 3 != 0),
+                })
+                .collect();
+            (net, ops)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn blended_requests_judged_by_bounds_decide_as_the_full_decision((net, ops) in connected()) {
+        let scenario = scenario(&net);
+        let mut engine = Engine::new(&scenario);
+        let sites = scenario.sites.len();
+        let mut state = State {
+            used: vec![0; sites],
+            changed: Vec::new(),
+            free: scenario.links.iter().map(|l| l.bandwidth.0).collect(),
+        };
+        for op in ops {
+            match op {
+                Op::Used(s, tflops) => {
+                    let s = s % sites;
+                    let cap = scenario.sites[s].capacity.compute.per_second;
+                    // Up to the whole capacity: saturated sites drop out of the eligible set.
+                    let used = (u128::from(tflops) * 1_000_000_000_000).min(cap);
+                    state.used[s] = used;
+                    state.changed.push(SiteId(s as u32));
+                    engine.set_site_used(SiteId(s as u32), used);
+                }
+                Op::SiteUp(s, up) => engine.set_site_up(SiteId((s % sites) as u32), up),
+                Op::Blend { ingress, weights: [latency, cost, carbon, load] } => {
+                    let request = Request {
+                        ingress: RouterId((ingress % net.routers) as u32),
+                        demand: Demand::Service(ServiceId(0)),
+                        sla: SlaBounds::default(),
+                        objective: Objective::Balanced { latency, cost, carbon, load },
+                    };
+                    let short = engine.decide_shortlist(&request, &mut state);
+                    let full = engine.decide(&request).expect("valid request");
+                    match (short, full.choice()) {
+                        (None, theirs) => prop_assert!(theirs.is_none(), "declined what the full decision placed"),
+                        (Some(short), theirs) => {
+                            let mine = short.choice().expect("a choice");
+                            let theirs = theirs.expect("the full decision chose too");
+                            prop_assert_eq!(mine.site, theirs.site);
+                            prop_assert_eq!(mine.latency, theirs.latency);
+                            prop_assert_eq!(&mine.path, &theirs.path);
+                            prop_assert_eq!(mine.score.map(f64::to_bits), theirs.score.map(f64::to_bits));
+                            prop_assert_eq!(nearest(&short), nearest(&full));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }

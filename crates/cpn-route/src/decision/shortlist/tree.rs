@@ -12,6 +12,13 @@ use crate::path::Path;
 /// of a 2,000-router network, or the latest few hundred of a 20,000-router one.
 const TREE_BUDGET: usize = 1 << 23;
 
+/// How far a search reached a service's sites.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Reach {
+    pub(super) reached: usize,
+    pub(super) farthest: u32,
+}
+
 /// One plain shortest-path search from an ingress, kept.
 #[derive(Debug)]
 pub(super) struct Tree {
@@ -21,11 +28,10 @@ pub(super) struct Tree {
     pub(super) pred: Vec<u32>,
     /// The reached nodes, nearest first (as the search settled them).
     pub(super) order: Vec<u32>,
-    /// Per service, the distance of each of its sites in the service's order (so that a
-    /// pass over a service reads it front to back): those of service `s` are
-    /// `service_dist[service_start[s]..service_start[s + 1]]`.
-    pub(super) service_dist: Vec<u32>,
-    pub(super) service_start: Vec<u32>,
+    /// Per service, its reached sites as (distance, index in the service's list), nearest
+    /// first: those of service `s` are `by_service[service_start[s]..service_start[s + 1]]`.
+    by_service: Vec<(u32, u32)>,
+    service_start: Vec<u32>,
     /// Per node, the sum of `-ln(1 - loss)` along its path, added up in path order as
     /// [`Path::stats`] does; empty when no link loses anything (every path's loss is 0).
     loss_log: Vec<f64>,
@@ -33,6 +39,21 @@ pub(super) struct Tree {
 
 impl Tree {
     /// The loss of the path to `node`, as [`Path::stats`] computes it.
+    /// A service's reached sites as (distance, index in the service's list), nearest first.
+    pub(super) fn service_order(&self, svc: usize) -> &[(u32, u32)] {
+        let (lo, hi) = (self.service_start[svc], self.service_start[svc + 1]);
+        &self.by_service[lo as usize..hi as usize]
+    }
+
+    /// How many of a service's sites the search reached, and the farthest one's distance.
+    pub(super) fn service_reach(&self, svc: usize) -> Reach {
+        let order = self.service_order(svc);
+        Reach {
+            reached: order.len(),
+            farthest: order.last().map_or(0, |&(d, _)| d),
+        }
+    }
+
     /// Whether no link lost anything when the search was made: every path's loss is 0.
     pub(super) fn lossless(&self) -> bool {
         self.loss_log.is_empty()
@@ -105,23 +126,29 @@ impl Engine {
                 }
             }
         }
-        let mut service_dist = Vec::new();
+        let mut by_service = Vec::new();
         let mut service_start = vec![0];
         for svc in &self.services {
-            service_dist.extend(svc.sites.iter().map(|site| {
-                self.sites
+            let from = by_service.len();
+            for (k, site) in svc.sites.iter().enumerate() {
+                let d = self
+                    .sites
                     .router
                     .get(site.index())
-                    .map_or(UNREACHED, |&node| dist[node as usize])
-            }));
-            service_start.push(service_dist.len() as u32);
+                    .map_or(UNREACHED, |&node| dist[node as usize]);
+                if d != UNREACHED {
+                    by_service.push((d, k as u32));
+                }
+            }
+            by_service[from..].sort_unstable();
+            service_start.push(by_service.len() as u32);
         }
         let tree = Arc::new(Tree {
             dist,
             pred,
             order,
             loss_log,
-            service_dist,
+            by_service,
             service_start,
         });
         while s.labels + nodes > TREE_BUDGET {
