@@ -411,6 +411,12 @@ impl Calendar {
         self.steps.levels.warm(t)
     }
 
+    /// The bytes the calendar holds on the heap, as laid out (its breakpoints and their
+    /// chunks; the allocator's own overhead is not counted).
+    pub fn heap_bytes(&self) -> usize {
+        self.steps.levels.heap_bytes()
+    }
+
     /// Nothing is booked at any time.
     pub fn is_empty(&self) -> bool {
         self.steps.levels.is_empty()
@@ -573,6 +579,16 @@ impl MultiCalendar {
 
     pub fn resources(&self) -> usize {
         self.calendars.len()
+    }
+
+    /// The bytes the calendars hold on the heap; see [`Calendar::heap_bytes`].
+    pub fn heap_bytes(&self) -> usize {
+        self.calendars.capacity() * std::mem::size_of::<Calendar>()
+            + self
+                .calendars
+                .iter()
+                .map(Calendar::heap_bytes)
+                .sum::<usize>()
     }
 
     pub fn calendar(&self, resource: usize) -> Option<&Calendar> {

@@ -70,6 +70,19 @@ pub struct PlaceRequest {
     pub objective: Objective,
 }
 
+/// What a scheduler holds in memory, in bytes, as laid out on the heap (elements × their
+/// sizes; the allocator's own overhead is not counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Footprint {
+    /// Every site's and link's calendars.
+    pub calendars: usize,
+    /// Reservations and circuits, with their requests and paths.
+    pub reservations: usize,
+    /// What the routing engine keeps for shortlist decisions (searches per ingress, the
+    /// services' sites' parts).
+    pub shortlist: usize,
+}
+
 /// A reservation's id, unique for the scheduler's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct ReservationId(pub u64);
@@ -308,6 +321,48 @@ impl Scheduler {
 
     pub fn reservation(&self, id: ReservationId) -> Option<&Reservation> {
         self.reservations.get(&id).map(|r| &**r)
+    }
+
+    /// What the scheduler holds in memory; see [`Footprint`].
+    pub fn footprint(&self) -> Footprint {
+        let calendars = (0..self.sites.len())
+            .map(|i| std::mem::size_of::<MultiCalendar>() + self.sites[i].heap_bytes())
+            .sum::<usize>()
+            + self
+                .links
+                .iter()
+                .map(|l| std::mem::size_of::<LinkCalendar>() + l.heap_bytes())
+                .sum::<usize>();
+        let request = |q: &PlaceRequest| {
+            q.name.capacity() + q.gpus.iter().map(|(m, _)| 32 + m.capacity()).sum::<usize>()
+        };
+        let path = |p: &Path| (p.nodes.capacity() + p.arcs.capacity()) * 4;
+        let reservations = self
+            .reservations
+            .values()
+            .map(|r| {
+                // The map's key and box, the reservation, what it points to.
+                16 + std::mem::size_of::<Reservation>()
+                    + request(&r.request)
+                    + path(&r.path)
+                    + r.links.capacity() * 4
+            })
+            .sum::<usize>()
+            + self
+                .circuits
+                .values()
+                .map(|c| {
+                    8 + std::mem::size_of::<Circuit>()
+                        + c.name.capacity()
+                        + path(&c.path)
+                        + c.links.capacity() * 4
+                })
+                .sum::<usize>();
+        Footprint {
+            calendars,
+            reservations,
+            shortlist: self.engine.shortlist_bytes(),
+        }
     }
 
     pub fn site_calendar(&self, site: SiteId) -> &MultiCalendar {

@@ -3,13 +3,17 @@
 //! `cargo bench -p cpn-sim --bench twin`; `CPN_TWIN_REQUESTS` sets the count (default
 //! 20,000 in a full run, 2,000 as a smoke test under `cargo test`; 1000000 for the goal).
 //!
-//! Besides the rate it prints a digest of every outcome (request, site, latency, SLA met), so
-//! that two builds can be shown to decide alike on the same run, and the process's peak
-//! resident memory.
+//! Besides the rate it prints the run's CPU time (the machine is shared: wall time includes
+//! waiting for a core), a digest of every outcome (request, site, latency, SLA met), so that
+//! two builds can be shown to decide alike on the same run, the scheduler's state per site in
+//! the middle of the workload, and the process's peak resident memory.
 
 use std::time::{Duration, Instant};
 
-use cpn_sched::Strategy;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use cpn_sched::{PlaceRequest, Placed, ReservationId, Scheduler, Strategy};
 use cpn_sim::twin;
 
 /// FNV-1a over the outcomes in order: equal digests mean the same site and latency for
@@ -39,6 +43,41 @@ fn thread_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
     Some(Duration::from_nanos(ns))
+}
+
+/// The first `n` arrivals placed as the twin places them (each released when its hold ends),
+/// on a scheduler of our own: the twin's run keeps its scheduler to itself, and its state in
+/// the middle of a run is what is worth measuring. Returns it with what it still holds.
+fn replay(
+    scenario: &cpn_model::Scenario,
+    arrivals: &[twin::Arrival],
+    n: usize,
+) -> (Scheduler, usize) {
+    const NS: u64 = 1_000_000_000;
+    let mut sched = Scheduler::new(scenario);
+    let mut departures: BinaryHeap<Reverse<(u64, ReservationId)>> = BinaryHeap::new();
+    let mut draws = 1;
+    for a in arrivals.iter().take(n) {
+        while let Some(&Reverse((at, id))) = departures.peek() {
+            if at > a.at {
+                break;
+            }
+            departures.pop();
+            let _ = sched.release(id);
+        }
+        let start = a.at / NS;
+        let request = PlaceRequest {
+            start,
+            end: start + a.hold_s.max(1),
+            ..a.request.clone()
+        };
+        if let Ok(Placed::Accepted { reservation, .. }) =
+            sched.place_by(Strategy::Cpn, request, &mut draws)
+        {
+            departures.push(Reverse((a.at + a.hold_s.max(1) * NS, reservation)));
+        }
+    }
+    (sched, departures.len())
 }
 
 /// The process's peak resident memory in MiB, where the system tells it (Linux).
@@ -105,6 +144,19 @@ fn main() {
     }
     let goal = 1_000_000.0 / (report.requests as f64 / took.as_secs_f64());
     println!("  at this rate 1 M requests take {goal:.1} s (goal: at most 10 s)");
+    // The scheduler's state once the workload is steady (holds run to 10 minutes, so after
+    // 150,000 requests at 200 a second every one that can still be held is).
+    let n = arrivals.len().min(150_000);
+    let (sched, held) = replay(&scenario, &arrivals, n);
+    let f = sched.footprint();
+    let per_site = |b: usize| b as f64 / scenario.sites.len() as f64;
+    println!(
+        "  scheduler state after {n} requests ({held} held): {:.0} bytes per site (calendars {:.0}, reservations {:.0}, kept searches and site parts {:.0})",
+        per_site(f.calendars + f.reservations + f.shortlist),
+        per_site(f.calendars),
+        per_site(f.reservations),
+        per_site(f.shortlist)
+    );
     if let Some(mib) = peak_rss_mib() {
         println!(
             "  peak resident memory of the process {mib:.0} MiB (workload and outcomes included)"

@@ -214,6 +214,18 @@ pub struct Load {
 }
 
 impl Engine {
+    /// The bytes the shortlist keeps between decisions (its searches per ingress, what it
+    /// keeps of each service's sites, its site indexes), as laid out on the heap.
+    pub fn shortlist_bytes(&self) -> usize {
+        let s = &self.shortlist;
+        let trees: usize = s.trees.iter().flatten().map(|t| t.heap_bytes()).sum();
+        trees
+            + s.trees.capacity() * 8
+            + s.loads.heap_bytes()
+            + (s.router_start.capacity() + s.price_start.capacity()) * 4
+            + (s.by_router.capacity() + s.by_price.capacity()) * 4
+    }
+
     /// Decides a request like [`Engine::decide`], judging only the sites that may win; see
     /// the module documentation of `shortlist`. Loads and free bandwidth come from
     /// `occupancy`, not from the engine's own state.

@@ -79,6 +79,16 @@ impl Chunked {
         self.chunks.is_empty()
     }
 
+    /// What it holds on the heap, as laid out (capacities × element sizes).
+    pub(super) fn heap_bytes(&self) -> usize {
+        let chunks: usize = self
+            .chunks
+            .iter()
+            .map(|c| c.keys.capacity() * 8 + c.stored.capacity() * 16)
+            .sum();
+        chunks + self.chunks.capacity() * std::mem::size_of::<Chunk>() + self.firsts.capacity() * 8
+    }
+
     /// The chunk that holds `t` or would: the last whose first time is at most `t` (the
     /// first chunk when `t` precedes them all). `None` when there are no chunks.
     fn chunk_of(&self, t: u64) -> Option<usize> {

@@ -123,6 +123,19 @@ impl LinkCalendar {
         self.capacity().saturating_sub(most)
     }
 
+    /// The bytes the calendar holds on the heap; see [`Calendar::heap_bytes`].
+    pub fn heap_bytes(&self) -> usize {
+        let steps = |s: &Steps| s.levels.heap_bytes();
+        self.occupied.heap_bytes()
+            + self.unsliced.as_ref().map_or(0, steps)
+            + self.slices.capacity() * std::mem::size_of::<(SliceId, SliceBook)>()
+            + self
+                .slices
+                .iter()
+                .map(|(_, b)| steps(&b.guarantee) + steps(&b.traffic) + steps(&b.hard))
+                .sum::<usize>()
+    }
+
     /// See [`Calendar::warm`].
     pub fn warm(&self, t: u64) -> u64 {
         self.occupied.warm(t)

@@ -176,6 +176,23 @@ pub(super) struct KeptLoads {
 }
 
 impl KeptLoads {
+    /// What is kept, on the heap, as laid out (a multiset entry counted as its key and count).
+    pub(super) fn heap_bytes(&self) -> usize {
+        let service = |s: &ServiceKept| {
+            s.kept.capacity() * std::mem::size_of::<Kept>()
+                + s.used.capacity() * 16
+                + (s.terms.iter().map(BTreeMap::len).sum::<usize>() + s.queue.len()) * 12
+                + s.expiring.capacity() * 16
+                + s.dirty.capacity() * 4
+        };
+        self.services.iter().map(service).sum::<usize>()
+            + self
+                .places
+                .iter()
+                .map(|p| 24 + p.capacity() * 8)
+                .sum::<usize>()
+    }
+
     fn forget(&mut self, site: SiteId) {
         if let Some(places) = self.places.get(site.index()) {
             for &(s, k) in places {

@@ -54,6 +54,16 @@ impl Tree {
         }
     }
 
+    /// What the search holds on the heap, as laid out.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.dist.capacity() * 4
+            + self.pred.capacity() * 4
+            + self.order.capacity() * 4
+            + self.by_service.capacity() * 8
+            + self.service_start.capacity() * 4
+            + self.loss_log.capacity() * 8
+    }
+
     /// Whether no link lost anything when the search was made: every path's loss is 0.
     pub(super) fn lossless(&self) -> bool {
         self.loss_log.is_empty()
