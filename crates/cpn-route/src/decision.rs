@@ -22,6 +22,10 @@ use crate::path::{Path, PathStats};
 use crate::queueing::mean_wait_ns;
 use crate::sssp::ShortestPaths;
 
+mod shortlist;
+
+pub use shortlist::{Load, Occupancy};
+
 /// IT energy of one compute-hour (1 TFLOPS fp64 for an hour), kWh: a 2.5 kW standard rack
 /// delivering about 10 TFLOPS (the assumption of the built-in national scenario). Equal at
 /// every site, so it scales the carbon figure and never changes a ranking.
@@ -37,11 +41,35 @@ pub fn run_cost(
     carbon: Option<u64>,
     pue: f64,
 ) -> (Option<f64>, Option<f64>) {
-    let compute_hours = demand.per_second as f64 / 1e12 * processing.0 as f64 / 3.6e12;
+    cost_of(compute_hours(demand, processing), price, carbon, pue)
+}
+
+/// The compute-hours (1 TFLOPS for an hour) of `demand` for `processing`.
+fn compute_hours(demand: Flops, processing: Nanos) -> f64 {
+    as_f64(demand.per_second) / 1e12 * processing.0 as f64 / 3.6e12
+}
+
+/// [`run_cost`] from the compute-hours, which a decision computes once for every site.
+fn cost_of(
+    compute_hours: f64,
+    price: Option<u64>,
+    carbon: Option<u64>,
+    pue: f64,
+) -> (Option<f64>, Option<f64>) {
     let cost = price.map(|p| p as f64 / 1e6 * compute_hours);
     let grams =
         carbon.map(|mg| compute_hours * IT_KWH_PER_COMPUTE_HOUR * pue * mg as f64 / 1_000.0);
     (cost, grams)
+}
+
+/// `v as f64`, through the processor's own conversion when `v` fits 64 bits (the 128-bit one
+/// is a library call). Both round to nearest, so the result is the same.
+#[inline]
+fn as_f64(v: u128) -> f64 {
+    match u64::try_from(v) {
+        Ok(v) => v as f64,
+        Err(_) => v as f64,
+    }
 }
 
 /// What a request asks for.
@@ -254,6 +282,8 @@ pub enum RequestError {
 struct SiteTable {
     router: Vec<u32>,
     capacity: Vec<Flops>,
+    /// The capacity as a float, for utilisation.
+    capacity_f64: Vec<f64>,
     /// Price per compute-hour in millionths of the currency, when known.
     price: Vec<Option<u64>>,
     /// mg CO2 per kWh, when known.
@@ -291,6 +321,8 @@ pub struct Engine {
     exact_explanations: bool,
     /// The one-way distance the last search settled up to (`u64::MAX`: all of it).
     horizon: u64,
+    /// Kept searches and site indexes for [`Engine::decide_shortlist`].
+    shortlist: shortlist::Shortlist,
 }
 
 impl Engine {
@@ -299,6 +331,10 @@ impl Engine {
         let sites = SiteTable {
             router: s.iter().map(|x| x.router.0).collect(),
             capacity: s.iter().map(|x| x.capacity.compute).collect(),
+            capacity_f64: s
+                .iter()
+                .map(|x| as_f64(x.capacity.compute.per_second))
+                .collect(),
             price: s.iter().map(|x| x.price.map(|p| p.0)).collect(),
             carbon: s.iter().map(|x| x.carbon.map(|c| c.0)).collect(),
             pue: s.iter().map(|x| x.pue.as_f64()).collect(),
@@ -327,7 +363,10 @@ impl Engine {
                 }
             })
             .collect();
+        let shortlist =
+            shortlist::Shortlist::new(scenario.routers.len(), &sites.router, &sites.price);
         Engine {
+            shortlist,
             graph: Graph::from_scenario(scenario),
             sites,
             services,
@@ -369,6 +408,7 @@ impl Engine {
 
     pub fn set_site_up(&mut self, site: SiteId, up: bool) {
         self.sites.up[site.index()] = up;
+        self.forget_site(site);
     }
 
     /// Whether a site works (an unknown site does not).
@@ -589,46 +629,14 @@ impl Engine {
             path: None,
             path_stats: None,
         };
-        let capacity = self.sites.capacity[i];
         let used = self.sites.used[i];
         let reject = |mut c: Candidate, r: Reason| {
             c.rejected = Some(r);
             c
         };
-        if !self.sites.up[i] {
-            return reject(c, Reason::SiteDown);
-        }
-        if capacity.precision != demand.precision {
-            return reject(
-                c,
-                Reason::OtherPrecision {
-                    demand: demand.precision,
-                    site: capacity.precision,
-                },
-            );
-        }
-        let free = capacity.per_second.saturating_sub(used);
-        if free < demand.per_second {
-            return reject(
-                c,
-                Reason::NoCapacity {
-                    needed: demand,
-                    free: Flops {
-                        precision: capacity.precision,
-                        per_second: free,
-                    },
-                },
-            );
-        }
-        // u128 to f64 is a software conversion: skip it for idle sites.
-        let rho = if used == 0 {
-            0.0
-        } else {
-            used as f64 / capacity.per_second as f64
-        };
-        let Some(wait_ns) = mean_wait_ns(capacity.per_second, demand.per_second, processing.0, rho)
-        else {
-            return reject(c, Reason::Saturated { utilisation: rho });
+        let wait_ns = match self.admit(i, used, demand, processing) {
+            Ok(wait_ns) => wait_ns,
+            Err(reason) => return reject(c, reason),
         };
         let node = self.sites.router[i];
         let within = self.search.distance(node).filter(|&d| d <= self.horizon);
@@ -660,16 +668,7 @@ impl Engine {
             };
             return reject(c, reason);
         };
-        let latency = LatencyBreakdown {
-            network_rtt: 2 * one_way_us,
-            processing: Nanos(processing.0).as_micros_rounded(),
-            queueing: Nanos(wait_ns).as_micros_rounded(),
-            total: 0,
-        };
-        let latency = LatencyBreakdown {
-            total: latency.network_rtt + latency.processing + latency.queueing,
-            ..latency
-        };
+        let latency = breakdown(one_way_us, processing, wait_ns);
         c.latency = Some(latency);
         if let Some(budget) = sla.max_latency {
             let budget_us = budget.as_micros_rounded();
@@ -727,15 +726,76 @@ impl Engine {
                 }
             }
         }
-        (c.cost, c.carbon_g) = run_cost(
-            demand,
-            processing,
+        (c.cost, c.carbon_g, c.load) =
+            self.economics(i, used, demand, compute_hours(demand, processing));
+        c
+    }
+
+    /// Whether site `i`, with `used` of its compute in use, can take `demand`: up, in the
+    /// demand's precision, with room, not saturated. The queueing wait there (ns) if so.
+    /// Shared by the full decision and the shortlist, so that both judge a site alike.
+    fn admit(&self, i: usize, used: u128, demand: Flops, processing: Nanos) -> Result<u64, Reason> {
+        let capacity = self.sites.capacity[i];
+        if !self.sites.up[i] {
+            return Err(Reason::SiteDown);
+        }
+        if capacity.precision != demand.precision {
+            return Err(Reason::OtherPrecision {
+                demand: demand.precision,
+                site: capacity.precision,
+            });
+        }
+        let free = capacity.per_second.saturating_sub(used);
+        if free < demand.per_second {
+            return Err(Reason::NoCapacity {
+                needed: demand,
+                free: Flops {
+                    precision: capacity.precision,
+                    per_second: free,
+                },
+            });
+        }
+        let rho = if used == 0 {
+            0.0
+        } else {
+            as_f64(used) / self.sites.capacity_f64[i]
+        };
+        mean_wait_ns(capacity.per_second, demand.per_second, processing.0, rho)
+            .ok_or(Reason::Saturated { utilisation: rho })
+    }
+
+    /// Cost, carbon and load (once placed) of `demand` (that many `compute_hours`) at site
+    /// `i` with `used` in use.
+    fn economics(
+        &self,
+        i: usize,
+        used: u128,
+        demand: Flops,
+        compute_hours: f64,
+    ) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let (cost, carbon) = cost_of(
+            compute_hours,
             self.sites.price[i],
             self.sites.carbon[i],
             self.sites.pue[i],
         );
-        c.load = Some((used.saturating_add(demand.per_second)) as f64 / capacity.per_second as f64);
-        c
+        let load = as_f64(used.saturating_add(demand.per_second)) / self.sites.capacity_f64[i];
+        (cost, carbon, Some(load))
+    }
+}
+
+/// The end-to-end latency of a site `one_way_us` away that processes for `processing` after
+/// waiting `wait_ns`, µs.
+fn breakdown(one_way_us: u64, processing: Nanos, wait_ns: u64) -> LatencyBreakdown {
+    let latency = LatencyBreakdown {
+        network_rtt: 2 * one_way_us,
+        processing: Nanos(processing.0).as_micros_rounded(),
+        queueing: Nanos(wait_ns).as_micros_rounded(),
+        total: 0,
+    };
+    LatencyBreakdown {
+        total: latency.network_rtt + latency.processing + latency.queueing,
+        ..latency
     }
 }
 
@@ -754,60 +814,121 @@ fn bandwidth_ok(g: &Graph, slice_free: Option<&Vec<u64>>, need: u64, arc: ArcId)
 /// for national backbones, small enough to bound a decision's time.
 const MCP_LABEL_BUDGET: usize = 20_000;
 
+/// What an eligible candidate brings to the objective: latency (µs), cost, carbon, load.
+/// An unknown price or carbon figure ranks last on that term rather than first.
+fn terms(c: &Candidate) -> [f64; 4] {
+    [
+        c.latency.map_or(f64::INFINITY, |l| l.total as f64),
+        c.cost.unwrap_or(f64::INFINITY),
+        c.carbon_g.unwrap_or(f64::INFINITY),
+        c.load.unwrap_or(f64::INFINITY),
+    ]
+}
+
+/// Scores candidates for an objective. The blend needs each term's range over the eligible
+/// sites: gather them with [`Scorer::widen`] over every eligible candidate first.
+#[derive(Debug, Clone, Copy)]
+struct Scorer {
+    objective: Objective,
+    ranges: [(f64, f64); 4],
+}
+
+impl Scorer {
+    fn new(objective: Objective) -> Scorer {
+        Scorer {
+            objective,
+            ranges: [(f64::INFINITY, f64::NEG_INFINITY); 4],
+        }
+    }
+
+    // Both are written without branches on the values (every arm is computed, one is
+    // selected), which lets the compiler do the four terms at once; the results are those of
+    // the plain `if`s.
+    #[inline]
+    fn widen(&mut self, terms: &[f64; 4]) {
+        for (range, &v) in self.ranges.iter_mut().zip(terms) {
+            let finite = v.is_finite();
+            let (lo, hi) = (range.0.min(v), range.1.max(v));
+            *range = (
+                if finite { lo } else { range.0 },
+                if finite { hi } else { range.1 },
+            );
+        }
+    }
+
+    /// The objective's value, lower is better.
+    #[inline]
+    fn score(&self, t: &[f64; 4]) -> f64 {
+        match self.objective {
+            Objective::Latency => t[0],
+            Objective::Cost => t[1],
+            Objective::Carbon => t[2],
+            Objective::Load => t[3],
+            Objective::Balanced {
+                latency,
+                cost,
+                carbon,
+                load,
+            } => self.blend([latency, cost, carbon, load], t),
+        }
+    }
+
+    /// The scores of many candidates at once, into `out`: the objective is looked at once,
+    /// and the blend's loop has no branch, so the compiler can do several candidates at a
+    /// time. The same arithmetic as [`Scorer::score`], so the same values.
+    fn score_all(&self, terms: &[[f64; 4]], out: &mut Vec<f64>) {
+        out.clear();
+        match self.objective {
+            Objective::Balanced {
+                latency,
+                cost,
+                carbon,
+                load,
+            } => {
+                let weights = [latency, cost, carbon, load];
+                out.extend(terms.iter().map(|t| self.blend(weights, t)));
+            }
+            _ => out.extend(terms.iter().map(|t| self.score(t))),
+        }
+    }
+
+    #[inline]
+    fn blend(&self, [wl, wc, wg, wb]: [f64; 4], t: &[f64; 4]) -> f64 {
+        let scaled = |k: usize| {
+            let (lo, hi) = self.ranges[k];
+            let v = t[k];
+            let within = (v - lo) / (hi - lo);
+            let spread = if hi > lo { within } else { 0.0 };
+            if v.is_finite() { spread } else { 1.0 }
+        };
+        wl * scaled(0) + wc * scaled(1) + wg * scaled(2) + wb * scaled(3)
+    }
+}
+
+/// The order among eligible candidates: score, then total latency, then site id. A total
+/// order (sites differ), so the best is the same whatever order candidates come in.
+#[inline]
+fn rank(a: (f64, f64, SiteId), b: (f64, f64, SiteId)) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0)
+        .then(a.1.total_cmp(&b.1))
+        .then(a.2.cmp(&b.2))
+}
+
 /// Scores the eligible candidates and returns the index of the best.
 fn choose(candidates: &mut [Candidate], objective: Objective) -> Option<usize> {
     let eligible: Vec<usize> = (0..candidates.len())
         .filter(|&i| candidates[i].rejected.is_none())
         .collect();
-    let latency = |c: &Candidate| c.latency.map_or(f64::INFINITY, |l| l.total as f64);
-    // An unknown price or carbon figure ranks last on that term rather than first.
-    let cost = |c: &Candidate| c.cost.unwrap_or(f64::INFINITY);
-    let carbon = |c: &Candidate| c.carbon_g.unwrap_or(f64::INFINITY);
-    let load = |c: &Candidate| c.load.unwrap_or(f64::INFINITY);
-    let terms: [&dyn Fn(&Candidate) -> f64; 4] = [&latency, &cost, &carbon, &load];
-    // For the blend: each term's range over the eligible sites, computed once.
-    let ranges: [(f64, f64); 4] = terms.map(|f| {
-        eligible
-            .iter()
-            .map(|&j| f(&candidates[j]))
-            .filter(|v| v.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                (lo.min(v), hi.max(v))
-            })
-    });
-    let scaled = |k: usize, c: &Candidate| {
-        let (lo, hi) = ranges[k];
-        let v = terms[k](c);
-        if !v.is_finite() {
-            1.0
-        } else if hi > lo {
-            (v - lo) / (hi - lo)
-        } else {
-            0.0
-        }
-    };
+    let mut scorer = Scorer::new(objective);
+    for &j in &eligible {
+        scorer.widen(&terms(&candidates[j]));
+    }
     for &i in &eligible {
-        let c = &candidates[i];
-        let score = match objective {
-            Objective::Latency => latency(c),
-            Objective::Cost => cost(c),
-            Objective::Carbon => carbon(c),
-            Objective::Load => load(c),
-            Objective::Balanced {
-                latency: wl,
-                cost: wc,
-                carbon: wg,
-                load: wb,
-            } => wl * scaled(0, c) + wc * scaled(1, c) + wg * scaled(2, c) + wb * scaled(3, c),
-        };
+        let score = scorer.score(&terms(&candidates[i]));
         candidates[i].score = Some(score);
     }
-    eligible.into_iter().min_by(|&a, &b| {
-        let (ca, cb) = (&candidates[a], &candidates[b]);
-        let key = |c: &Candidate| (c.score.unwrap_or(f64::INFINITY), latency(c));
-        let (ka, kb) = (key(ca), key(cb));
-        ka.0.total_cmp(&kb.0)
-            .then(ka.1.total_cmp(&kb.1))
-            .then(ca.site.cmp(&cb.site))
-    })
+    let key = |c: &Candidate| (c.score.unwrap_or(f64::INFINITY), terms(c)[0], c.site);
+    eligible
+        .into_iter()
+        .min_by(|&a, &b| rank(key(&candidates[a]), key(&candidates[b])))
 }

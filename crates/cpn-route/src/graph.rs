@@ -39,6 +39,9 @@ pub struct Graph {
     /// Per arc: IGP metric, or [`UNUSABLE`] while the link is down.
     arc_igp: Vec<u32>,
     links: LinkTable,
+    /// Counts the changes of arc weights (latency, up/down) and of loss, so that a search
+    /// result kept for later knows whether it still holds. Bandwidth does not count.
+    version: u64,
 }
 
 /// Link state, one entry per link, struct-of-arrays.
@@ -144,6 +147,7 @@ impl Graph {
             arc_latency: vec![0; arcs],
             arc_igp: vec![0; arcs],
             links: LinkTable::default(),
+            version: 0,
         };
         for (link, s) in specs.iter().enumerate() {
             let link = link as u32;
@@ -291,6 +295,8 @@ impl Graph {
 
     /// A new loss ratio for a link, as measured.
     pub fn set_loss(&mut self, link: LinkId, loss: Ratio) {
+        // Kept searches may hold path losses.
+        self.version += 1;
         let i = link.index();
         self.links.loss[i] = loss.0;
         self.links.loss_log[i] = loss_log(loss.0);
@@ -302,7 +308,13 @@ impl Graph {
         self.links.available[i] = available.0.min(self.links.capacity[i]);
     }
 
+    /// The number of weight and loss changes so far: equal numbers, equal weights and losses.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     fn refresh_arcs(&mut self, link: LinkId) {
+        self.version += 1;
         let i = link.index();
         let up = self.links.up[i];
         for arc in self.links.arcs[i] {

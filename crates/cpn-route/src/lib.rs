@@ -27,8 +27,8 @@ mod yen;
 pub use arc_csv::{ARC_CSV_HEADER, ArcCsvError, ArcList, CsvProblem, parse_arc_csv, write_arc_csv};
 pub use constraints::{Constraints, CostedPath, QueryError};
 pub use decision::{
-    Candidate, Decision, Demand, Engine, IT_KWH_PER_COMPUTE_HOUR, LatencyBreakdown, Objective,
-    Reason, Request, RequestError, SlaBounds, run_cost,
+    Candidate, Decision, Demand, Engine, IT_KWH_PER_COMPUTE_HOUR, LatencyBreakdown, Load,
+    Objective, Occupancy, Reason, Request, RequestError, SlaBounds, run_cost,
 };
 pub use disjoint::{DisjointPair, DisjointPaths};
 pub use graph::{ArcId, ArcSpec, Graph, GraphError, Metric, UNUSABLE};

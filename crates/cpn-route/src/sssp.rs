@@ -202,6 +202,14 @@ impl ShortestPaths {
             .map(|l| l.dist)
     }
 
+    /// The arc the search reached `node` by: `None` for the source and for nodes not reached.
+    pub fn pred_arc(&self, node: u32) -> Option<ArcId> {
+        self.labels
+            .get(node as usize)
+            .filter(|l| l.search == self.search && l.pred != NO_ARC)
+            .map(|l| l.pred)
+    }
+
     /// The shortest path to `node`, if it was reached.
     pub fn path_to(&self, g: &Graph, node: u32) -> Option<Path> {
         self.distance(node)?;

@@ -17,11 +17,12 @@
 //! The calendar never reads a clock and never forgets the past by itself: the caller decides
 //! what "now" is.
 
+mod chunked;
 mod link;
 
-use std::collections::BTreeMap;
-use std::collections::btree_map;
-use std::ops::Bound::Excluded;
+use std::ops::Bound::{Excluded, Unbounded};
+
+use chunked::{Chunked, clamp};
 
 pub use link::{Isolation, LinkCalendar};
 
@@ -108,18 +109,51 @@ pub struct Overload {
 /// A step function of time: the level from each key on, until the next key; zero before the
 /// first key. Canonical: no key repeats the level before it, so equal functions are equal
 /// maps and the breakpoints are exactly the changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Two bounds ride along, kept in O(1) per change and never wrong, only loose: `rise`, a time
+/// from which the level never increases, and `ceiling`, a level the function never exceeds.
+/// Bookings that start now and end later leave the future non-increasing, so a window that
+/// starts at or after `rise` peaks at its first second: [`Calendar::peak`] is then one lookup
+/// instead of a walk over every booking that ends inside the window. Both are reset exactly
+/// when the function becomes zero. They are history, not content: equality ignores them.
+#[derive(Debug, Clone, Default)]
 struct Steps {
-    levels: BTreeMap<u64, u64>,
+    levels: Chunked,
+    /// For every `t > rise`, the level at `t` is at most the level at `t - 1`.
+    rise: u64,
+    /// No level exceeds it.
+    ceiling: u64,
 }
+
+impl PartialEq for Steps {
+    fn eq(&self, other: &Steps) -> bool {
+        self.breakpoints().eq(other.breakpoints())
+    }
+}
+
+impl Eq for Steps {}
 
 impl Steps {
     const EMPTY: Steps = Steps {
-        levels: BTreeMap::new(),
+        levels: Chunked::new(),
+        rise: 0,
+        ceiling: 0,
     };
 
+    /// Resets the bounds exactly once nothing is left.
+    fn settle_bounds(&mut self) {
+        if self.levels.is_empty() {
+            self.rise = 0;
+            self.ceiling = 0;
+        }
+    }
+
+    fn breakpoints(&self) -> chunked::Range<'_> {
+        self.levels.range(Unbounded, Unbounded)
+    }
+
     fn level_at(&self, t: u64) -> u64 {
-        self.levels.range(..=t).next_back().map_or(0, |(_, &l)| l)
+        self.levels.at_or_before(t).map_or(0, |(_, l)| l)
     }
 
     /// The constant pieces of the function over `[start, end)`, clipped to the window.
@@ -128,34 +162,46 @@ impl Steps {
             return Segments {
                 next: None,
                 end,
-                rest: self.levels.range(0..0),
+                rest: self.levels.range(Excluded(u64::MAX), Unbounded),
             };
         }
         Segments {
             next: Some((start, self.level_at(start))),
             end,
-            rest: self.levels.range((Excluded(start), Excluded(end))),
+            rest: self.levels.range(Excluded(start), Excluded(end)),
         }
     }
 
+    /// The least and most level over `[start, end)` (non-empty).
+    fn low_high(&self, start: u64, end: u64) -> (u64, u64) {
+        let first = self.level_at(start);
+        self.levels
+            .low_high(Excluded(start), Excluded(end))
+            .map_or((first, first), |(l, h)| (l.min(first), h.max(first)))
+    }
+
     fn max(&self, start: u64, end: u64) -> u64 {
-        self.segments(start, end)
-            .map(|(_, _, l)| l)
-            .max()
-            .unwrap_or(0)
+        if start >= end {
+            return 0;
+        }
+        if start >= self.rise {
+            // Non-increasing from `start` on: the first second is the peak.
+            return self.level_at(start);
+        }
+        self.low_high(start, end).1
     }
 
     fn min(&self, start: u64, end: u64) -> u64 {
-        self.segments(start, end)
-            .map(|(_, _, l)| l)
-            .min()
-            .unwrap_or(0)
+        if start >= end {
+            return 0;
+        }
+        self.low_high(start, end).0
     }
 
     /// Makes `t` a key, so that a change can start or stop there. No key is needed at
     /// `u64::MAX`: a window ending there never ends.
     fn split(&mut self, t: u64) {
-        if t != u64::MAX && !self.levels.contains_key(&t) {
+        if t != u64::MAX && self.levels.get(t).is_none() {
             let level = self.level_at(t);
             self.levels.insert(t, level);
         }
@@ -164,38 +210,77 @@ impl Steps {
     /// Removes the key at `t` if it repeats the level before it.
     fn coalesce(&mut self, t: u64) {
         let before = if t == 0 { 0 } else { self.level_at(t - 1) };
-        if self.levels.get(&t) == Some(&before) {
-            self.levels.remove(&t);
+        if self.levels.get(t) == Some(before) {
+            self.levels.remove(t);
         }
     }
 
-    fn map_range(&mut self, start: u64, end: u64, f: impl Fn(u64) -> u64) {
+    /// Adds `delta` over `[start, end)`, keeping the breakpoints exactly the changes: only
+    /// `start` and `end` can gain or lose one (inside the window every difference stays).
+    fn add_over(&mut self, start: u64, end: u64, delta: i128) {
         if start >= end {
             return;
         }
-        self.split(start);
-        self.split(end);
-        for level in self.levels.range_mut(start..end).map(|(_, l)| l) {
-            *level = f(*level);
+        let (before_start, at_start, start_is_key) = self.levels.around(start);
+        let (before_end, at_end, end_is_key) = if end == u64::MAX {
+            (0, 0, false)
+        } else {
+            self.levels.around(end)
+        };
+        self.levels.add(start, end, delta);
+        // Levels stay within `0..=u64::MAX` (see `add`), so these are exact.
+        let new_start = clamp(i128::from(at_start) + delta);
+        match (new_start != before_start, start_is_key) {
+            (true, false) => self.levels.insert(start, new_start),
+            (false, true) => {
+                self.levels.remove(start);
+            }
+            _ => {}
         }
-        self.coalesce(start);
         if end != u64::MAX {
-            self.coalesce(end);
+            let new_before_end = clamp(i128::from(before_end) + delta);
+            match (at_end != new_before_end, end_is_key) {
+                (true, false) => self.levels.insert(end, at_end),
+                (false, true) => {
+                    self.levels.remove(end);
+                }
+                _ => {}
+            }
         }
     }
 
-    // Callers check for room before adding and for enough before subtracting; saturating
-    // keeps a caller's mistake from panicking the controller.
+    // Callers check for room before adding and for enough before subtracting, so no level
+    // leaves `0..=u64::MAX` (a level read is clamped to it all the same).
+    //
+    // The bounds: adding over `[start, end)` can only make `start` a rise (at `end` the level
+    // falls by the amount) and raises no level by more than the amount; subtracting can only
+    // make `end` a rise (the level before it drops) and raises nothing.
     fn add(&mut self, start: u64, end: u64, amount: u64) {
-        if amount != 0 {
-            self.map_range(start, end, |l| l.saturating_add(amount));
+        if amount != 0 && start < end {
+            self.add_over(start, end, i128::from(amount));
+            self.rise = self.rise.max(start);
+            self.ceiling = self.ceiling.saturating_add(amount);
+            self.settle_bounds();
         }
     }
 
     fn sub(&mut self, start: u64, end: u64, amount: u64) {
-        if amount != 0 {
-            self.map_range(start, end, |l| l.saturating_sub(amount));
+        if amount != 0 && start < end {
+            self.add_over(start, end, -i128::from(amount));
+            if end != u64::MAX {
+                self.rise = self.rise.max(end);
+            }
+            self.settle_bounds();
         }
+    }
+
+    /// The most of any level, exactly, which also tightens `ceiling` to it.
+    fn tighten_ceiling(&mut self) -> u64 {
+        self.ceiling = self
+            .levels
+            .low_high(Unbounded, Unbounded)
+            .map_or(0, |(_, h)| h);
+        self.ceiling
     }
 
     /// Sets the level to `value` over the window, whatever it was.
@@ -205,18 +290,17 @@ impl Steps {
         }
         self.split(start);
         self.split(end);
-        let mut inside = self.levels.split_off(&start);
-        let mut after = if end == u64::MAX {
-            BTreeMap::new()
-        } else {
-            inside.split_off(&end)
-        };
+        self.levels.remove_range(start, end);
         self.levels.insert(start, value);
-        self.levels.append(&mut after);
         self.coalesce(start);
         if end != u64::MAX {
             self.coalesce(end);
+            self.rise = self.rise.max(end);
         }
+        // The level may jump at either end of the window, and reaches `value` inside it.
+        self.rise = self.rise.max(start);
+        self.ceiling = self.ceiling.max(value);
+        self.settle_bounds();
     }
 }
 
@@ -225,7 +309,7 @@ impl Steps {
 struct Segments<'a> {
     next: Option<(u64, u64)>,
     end: u64,
-    rest: btree_map::Range<'a, u64, u64>,
+    rest: chunked::Range<'a>,
 }
 
 impl Iterator for Segments<'_> {
@@ -234,7 +318,7 @@ impl Iterator for Segments<'_> {
     fn next(&mut self) -> Option<(u64, u64, u64)> {
         let (start, level) = self.next.take()?;
         match self.rest.next() {
-            Some((&t, &l)) => {
+            Some((t, l)) => {
                 self.next = Some((t, l));
                 Some((start, t, level))
             }
@@ -291,6 +375,14 @@ impl<const N: usize> Iterator for Joint<'_, N> {
     }
 }
 
+/// A level that every window starting in `[from, until)` peaks at; see [`Calendar::plateau`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plateau {
+    pub from: u64,
+    pub until: u64,
+    pub level: u64,
+}
+
 /// One resource with a capacity and what is booked of it over time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Calendar {
@@ -311,6 +403,20 @@ impl Calendar {
         self.capacity
     }
 
+    /// Reads the part of the calendar a booking or release starting at `t` reads first, and
+    /// returns something of it. A caller about to change several calendars warms them all
+    /// first: the reads of different calendars do not wait for each other, so their cache
+    /// misses overlap instead of coming one after another.
+    pub fn warm(&self, t: u64) -> u64 {
+        self.steps.levels.warm(t)
+    }
+
+    /// The bytes the calendar holds on the heap, as laid out (its breakpoints and their
+    /// chunks; the allocator's own overhead is not counted).
+    pub fn heap_bytes(&self) -> usize {
+        self.steps.levels.heap_bytes()
+    }
+
     /// Nothing is booked at any time.
     pub fn is_empty(&self) -> bool {
         self.steps.levels.is_empty()
@@ -324,6 +430,25 @@ impl Calendar {
     /// The most booked at any second of `[start, end)`; zero for an empty window.
     pub fn peak(&self, start: u64, end: u64) -> u64 {
         self.steps.max(start, end)
+    }
+
+    /// The level at `t` and the span of starts around it, `[from, until)`, where every window
+    /// peaks at that level: the level holds over the span and never rises after it. `None`
+    /// when a booking may still raise the level after `t` (one that starts later, say); then
+    /// ask [`Calendar::peak`]. The span lets a caller reuse one answer for many windows until
+    /// the calendar changes.
+    pub fn plateau(&self, t: u64) -> Option<Plateau> {
+        let steps = &self.steps;
+        if t < steps.rise {
+            return None;
+        }
+        let (from, level) = steps.levels.at_or_before(t).unwrap_or((0, 0));
+        let until = steps.levels.after(t).map_or(u64::MAX, |(k, _)| k);
+        Some(Plateau {
+            from: from.max(steps.rise),
+            until,
+            level,
+        })
     }
 
     /// What can still be booked over the whole of `[start, end)`; zero for an empty window,
@@ -410,7 +535,7 @@ impl Calendar {
     /// The changes of the booked amount, in time order: from each `time` on, `level` is
     /// booked (until the next change). Zero is booked before the first.
     pub fn breakpoints(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.steps.levels.iter().map(|(&t, &l)| (t, l))
+        self.steps.breakpoints()
     }
 
     /// The earliest start at or after `not_before` where `amount` can be booked for
@@ -454,6 +579,16 @@ impl MultiCalendar {
 
     pub fn resources(&self) -> usize {
         self.calendars.len()
+    }
+
+    /// The bytes the calendars hold on the heap; see [`Calendar::heap_bytes`].
+    pub fn heap_bytes(&self) -> usize {
+        self.calendars.capacity() * std::mem::size_of::<Calendar>()
+            + self
+                .calendars
+                .iter()
+                .map(Calendar::heap_bytes)
+                .sum::<usize>()
     }
 
     pub fn calendar(&self, resource: usize) -> Option<&Calendar> {
@@ -513,7 +648,8 @@ impl MultiCalendar {
         check_window(start, end)?;
         self.check_count(amounts)?;
         for (resource, (c, &a)) in self.calendars.iter().zip(amounts).enumerate() {
-            let booked = c.steps.min(start, end);
+            // Nothing to release is always booked.
+            let booked = if a == 0 { 0 } else { c.steps.min(start, end) };
             if booked < a {
                 return Err(CalendarError::Resource {
                     resource,
@@ -584,20 +720,43 @@ mod tests {
         let mut s = Steps::default();
         s.add(2, 5, 3);
         s.add(5, 8, 3);
-        assert_eq!(
-            s.levels.iter().collect::<Vec<_>>(),
-            vec![(&2, &3), (&8, &0)]
-        );
+        assert_eq!(s.breakpoints().collect::<Vec<_>>(), vec![(2, 3), (8, 0)]);
         s.sub(2, 8, 3);
         assert!(s.levels.is_empty());
         s.set(0, u64::MAX, 4);
         s.set(3, 6, 1);
         assert_eq!(
-            s.levels.iter().collect::<Vec<_>>(),
-            vec![(&0, &4), (&3, &1), (&6, &4)]
+            s.breakpoints().collect::<Vec<_>>(),
+            vec![(0, 4), (3, 1), (6, 4)]
         );
         s.set(3, 6, 4);
-        assert_eq!(s.levels.iter().collect::<Vec<_>>(), vec![(&0, &4)]);
+        assert_eq!(s.breakpoints().collect::<Vec<_>>(), vec![(0, 4)]);
+    }
+
+    #[test]
+    fn bookings_that_start_now_leave_a_plateau() {
+        // As in a live system: each booking starts when it is made and is released when it
+        // ends, so the future never rises and a window's peak is its first second.
+        let mut c = Calendar::new(100);
+        c.book(0, 10, 5).unwrap();
+        c.book(2, 30, 7).unwrap();
+        c.book(4, 8, 1).unwrap();
+        assert_eq!(c.plateau(3), None, "a booking at 4 rises after 3");
+        let p = c.plateau(5).unwrap();
+        assert_eq!((p.from, p.until, p.level), (4, 8, 13));
+        assert_eq!(c.peak(5, 40), 13);
+        c.release(4, 8, 1).unwrap();
+        // Releasing [4, 8) makes 8 the latest possible rise.
+        assert_eq!(c.plateau(7), None);
+        let p = c.plateau(9).unwrap();
+        assert_eq!((p.from, p.until, p.level), (8, 10, 12));
+        c.release(0, 10, 5).unwrap();
+        c.release(2, 30, 7).unwrap();
+        assert!(c.is_empty());
+        assert_eq!(
+            c.plateau(0).map(|p| (p.from, p.until, p.level)),
+            Some((0, u64::MAX, 0))
+        );
     }
 
     #[test]

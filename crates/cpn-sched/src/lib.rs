@@ -10,8 +10,10 @@ pub mod batch;
 pub mod calendar;
 mod scheduler;
 
-pub use calendar::{Calendar, CalendarError, Isolation, LinkCalendar, MultiCalendar, Overload};
+pub use calendar::{
+    Calendar, CalendarError, Isolation, LinkCalendar, MultiCalendar, Overload, Plateau,
+};
 pub use scheduler::{
-    Circuit, JobPlan, JobRequest, PlaceRequest, Placed, Preempted, Recovery, Refusal, Reservation,
-    ReservationId, Savings, SchedError, Scheduler, Strategy,
+    Circuit, Footprint, JobPlan, JobRequest, PlaceRequest, Placed, Preempted, Recovery, Refusal,
+    Reservation, ReservationId, Savings, SchedError, Scheduler, Strategy,
 };

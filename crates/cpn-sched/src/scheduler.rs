@@ -27,7 +27,10 @@ use crate::calendar::{CalendarError, Isolation, LinkCalendar, MultiCalendar};
 mod bandwidth;
 mod baseline;
 mod job;
+mod occupancy;
 mod recovery;
+
+use occupancy::{Links, Sites, Window};
 
 pub use baseline::Strategy;
 pub use job::{JobPlan, JobRequest};
@@ -65,6 +68,19 @@ pub struct PlaceRequest {
     pub start: u64,
     pub end: u64,
     pub objective: Objective,
+}
+
+/// What a scheduler holds in memory, in bytes, as laid out on the heap (elements × their
+/// sizes; the allocator's own overhead is not counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Footprint {
+    /// Every site's and link's calendars.
+    pub calendars: usize,
+    /// Reservations and circuits, with their requests and paths.
+    pub reservations: usize,
+    /// What the routing engine keeps for shortlist decisions (searches per ingress, the
+    /// services' sites' parts).
+    pub shortlist: usize,
 }
 
 /// A reservation's id, unique for the scheduler's life.
@@ -190,9 +206,12 @@ pub enum SchedError {
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     engine: Engine,
-    sites: Vec<MultiCalendar>,
-    links: Vec<LinkCalendar>,
-    reservations: BTreeMap<ReservationId, Reservation>,
+    sites: Sites,
+    links: Links,
+    /// Whether every placement is decided in full, never by the shortlist.
+    reference: bool,
+    /// Boxed: the map moves its entries when it rebalances, and a reservation is large.
+    reservations: BTreeMap<ReservationId, Box<Reservation>>,
     circuits: BTreeMap<ReservationId, Circuit>,
     next_id: u64,
     /// Per service: demand and processing, for requests that name one.
@@ -228,7 +247,7 @@ impl Scheduler {
             .collect();
         gpu_models.sort();
         gpu_models.dedup();
-        let sites = scenario
+        let sites: Vec<MultiCalendar> = scenario
             .sites
             .iter()
             .map(|s| {
@@ -243,15 +262,16 @@ impl Scheduler {
                 MultiCalendar::new(&capacities)
             })
             .collect();
-        let links = scenario
+        let links: Vec<LinkCalendar> = scenario
             .links
             .iter()
             .map(|l| LinkCalendar::new(l.bandwidth.0))
             .collect();
         Scheduler {
             engine: Engine::new(scenario),
-            sites,
-            links,
+            sites: Sites::new(sites),
+            links: Links::new(links),
+            reference: false,
             reservations: BTreeMap::new(),
             circuits: BTreeMap::new(),
             next_id: 1,
@@ -286,12 +306,63 @@ impl Scheduler {
         &self.engine
     }
 
+    /// With `true`, every placement is decided in full ([`Engine::decide_among`] over every
+    /// candidate, with every site's load and every link's free bandwidth set first), never by
+    /// the shortlist ([`Engine::decide_shortlist`]). Both give the same placements, which is
+    /// what the equivalence tests check against this switch; the full one is slower and
+    /// explains every candidate it refused.
+    pub fn set_reference(&mut self, reference: bool) {
+        self.reference = reference;
+    }
+
     pub fn reservations(&self) -> impl Iterator<Item = &Reservation> {
-        self.reservations.values()
+        self.reservations.values().map(|r| &**r)
     }
 
     pub fn reservation(&self, id: ReservationId) -> Option<&Reservation> {
-        self.reservations.get(&id)
+        self.reservations.get(&id).map(|r| &**r)
+    }
+
+    /// What the scheduler holds in memory; see [`Footprint`].
+    pub fn footprint(&self) -> Footprint {
+        let calendars = (0..self.sites.len())
+            .map(|i| std::mem::size_of::<MultiCalendar>() + self.sites[i].heap_bytes())
+            .sum::<usize>()
+            + self
+                .links
+                .iter()
+                .map(|l| std::mem::size_of::<LinkCalendar>() + l.heap_bytes())
+                .sum::<usize>();
+        let request = |q: &PlaceRequest| {
+            q.name.capacity() + q.gpus.iter().map(|(m, _)| 32 + m.capacity()).sum::<usize>()
+        };
+        let path = |p: &Path| (p.nodes.capacity() + p.arcs.capacity()) * 4;
+        let reservations = self
+            .reservations
+            .values()
+            .map(|r| {
+                // The map's key and box, the reservation, what it points to.
+                16 + std::mem::size_of::<Reservation>()
+                    + request(&r.request)
+                    + path(&r.path)
+                    + r.links.capacity() * 4
+            })
+            .sum::<usize>()
+            + self
+                .circuits
+                .values()
+                .map(|c| {
+                    8 + std::mem::size_of::<Circuit>()
+                        + c.name.capacity()
+                        + path(&c.path)
+                        + c.links.capacity() * 4
+                })
+                .sum::<usize>();
+        Footprint {
+            calendars,
+            reservations,
+            shortlist: self.engine.shortlist_bytes(),
+        }
     }
 
     pub fn site_calendar(&self, site: SiteId) -> &MultiCalendar {
@@ -462,7 +533,7 @@ impl Scheduler {
             .remove(&id)
             .ok_or(SchedError::UnknownReservation(id.0))?;
         self.unbook(&r)?;
-        Ok(r)
+        Ok(*r)
     }
 
     fn try_place(
@@ -487,7 +558,6 @@ impl Scheduler {
             (None, Some(s)) => self.services[s.index()],
             (None, None) => return Err(SchedError::NoDemand(request.name.clone())),
         };
-        self.sync(request, only);
         let sla = SlaBounds {
             max_latency: request.max_latency,
             min_bandwidth: request.bandwidth,
@@ -504,6 +574,25 @@ impl Scheduler {
             sla,
             objective: request.objective,
         };
+        // The shortlist when it applies: the same choice without judging every candidate.
+        // What it leaves (a refusal, which explains every candidate; accelerators; a slice's
+        // own bandwidth; a few sites only) is decided in full below.
+        if !self.reference && only.is_none() && request.gpus.is_empty() && request.slice.is_none() {
+            let mut window = Window {
+                sites: &mut self.sites,
+                links: &mut self.links,
+                start: request.start,
+                end: request.end,
+            };
+            if let Some(decision) = self.engine.decide_shortlist(&route, &mut window)
+                && let Ok(id) = self.commit(request, decision, demand)?
+            {
+                return Ok(Ok(id));
+            }
+            // A booking that fails at a rounding edge is refused by the full decision too,
+            // which says why.
+        }
+        self.sync(request, only);
         let with_gpus;
         let only = if request.gpus.is_empty() {
             only
@@ -533,6 +622,16 @@ impl Scheduler {
                 }));
             }
         };
+        self.commit(request, decision, demand)
+    }
+
+    /// Books a decision's choice, or says why not.
+    fn commit(
+        &mut self,
+        request: &PlaceRequest,
+        decision: Decision,
+        demand: Flops,
+    ) -> Result<Result<ReservationId, Refusal>, SchedError> {
         let Some(choice) = decision.choice() else {
             let reason = best_reason(&decision);
             return Ok(Err(Refusal {
@@ -570,7 +669,7 @@ impl Scheduler {
         }
         self.next_id += 1;
         let id = reservation.id;
-        self.reservations.insert(id, reservation);
+        self.reservations.insert(id, Box::new(reservation));
         Ok(Ok(id))
     }
 
@@ -627,13 +726,29 @@ impl Scheduler {
         Ok(fits)
     }
 
+    /// Reads the calendars a reservation's booking or release will change, all at once
+    /// (see [`crate::Calendar::warm`]).
+    fn warm(&self, r: &Reservation) {
+        let t = r.request.start;
+        let mut seen = self.sites[r.site.index()]
+            .calendar(COMPUTE)
+            .map_or(0, |c| c.warm(t));
+        for link in &r.links {
+            seen ^= self.links[link.index()].warm(t);
+        }
+        std::hint::black_box(seen);
+    }
+
     /// Books a reservation's site resources and every link's bandwidth, or nothing.
     fn book(&mut self, r: &Reservation) -> Result<(), CalendarError> {
+        self.warm(r);
         let q = &r.request;
         let amounts = self.amounts(r);
-        self.sites[r.site.index()].book(q.start, q.end, &amounts)?;
+        self.sites
+            .get_mut(r.site.index())
+            .book(q.start, q.end, &amounts)?;
         for (i, link) in r.links.iter().enumerate() {
-            let booked = self.links[link.index()].book_traffic(
+            let booked = self.links.get_mut(link.index()).book_traffic(
                 q.slice,
                 q.start,
                 q.end,
@@ -642,7 +757,7 @@ impl Scheduler {
             );
             if let Err(e) = booked {
                 for undo in &r.links[..i] {
-                    let _ = self.links[undo.index()].release_traffic(
+                    let _ = self.links.get_mut(undo.index()).release_traffic(
                         q.slice,
                         q.start,
                         q.end,
@@ -650,7 +765,10 @@ impl Scheduler {
                         q.isolation,
                     );
                 }
-                let _ = self.sites[r.site.index()].release(q.start, q.end, &amounts);
+                let _ = self
+                    .sites
+                    .get_mut(r.site.index())
+                    .release(q.start, q.end, &amounts);
                 return Err(e);
             }
         }
@@ -658,11 +776,14 @@ impl Scheduler {
     }
 
     fn unbook(&mut self, r: &Reservation) -> Result<(), CalendarError> {
+        self.warm(r);
         let q = &r.request;
         let amounts = self.amounts(r);
-        self.sites[r.site.index()].release(q.start, q.end, &amounts)?;
+        self.sites
+            .get_mut(r.site.index())
+            .release(q.start, q.end, &amounts)?;
         for link in &r.links {
-            self.links[link.index()].release_traffic(
+            self.links.get_mut(link.index()).release_traffic(
                 q.slice,
                 q.start,
                 q.end,

@@ -108,6 +108,31 @@ fn check_calendar(cal: &Calendar, brute: &Brute, window: (u64, u64)) {
     assert_eq!(cal.usage_at(u64::MAX), brute.usage[H as usize]);
     let (s, e) = window;
     assert_eq!(cal.peak(s, e), brute.peak(s, e));
+    // Every start, short and long windows: the peak may be answered from the first second
+    // when nothing rises after it.
+    for start in 0..=H + 1 {
+        for end in [start + 1, start + 5, H, u64::MAX] {
+            assert_eq!(
+                cal.peak(start, end),
+                brute.peak(start, end),
+                "peak of [{start}, {end})"
+            );
+        }
+    }
+    // A plateau holds for every window starting in its span.
+    for t in [0, H / 2, H, H + 1, s] {
+        let Some(p) = cal.plateau(t) else { continue };
+        assert!(p.from <= t && t < p.until, "{p:?} around {t}");
+        for start in p.from..p.until.min(H + 2) {
+            for end in [start + 1, start + 7, H + 1, u64::MAX] {
+                assert_eq!(
+                    brute.peak(start, end),
+                    p.level,
+                    "[{start}, {end}) in {p:?} from {t}"
+                );
+            }
+        }
+    }
     assert_eq!(
         cal.free(s, e),
         brute.capacity.saturating_sub(brute.peak(s, e))
@@ -396,7 +421,17 @@ fn check_link(link: &LinkCalendar, brute: &BruteLink, window: (u64, u64)) {
         }
         assert_eq!(link.guaranteed_at(time), guaranteed);
         assert_eq!(link.best_effort_at(time), brute.unsliced[t] + spill);
+        // The O(1) bound never promises more than any window has free.
+        assert!(
+            link.free_bound() <= link.free_for(None, time, time + 1, Isolation::Soft),
+            "free bound {} above what is free at {t}",
+            link.free_bound()
+        );
     }
+    let busiest = (0..CELLS).map(|t| brute.occupied(t)).max().unwrap_or(0);
+    let mut tight = link.clone();
+    assert_eq!(tight.tighten(), brute.capacity.saturating_sub(busiest));
+    assert_eq!(tight.free_bound(), brute.capacity.saturating_sub(busiest));
     for slice in [None, Some(0), Some(1), Some(2)] {
         for hard in [false, true] {
             let iso = if hard {

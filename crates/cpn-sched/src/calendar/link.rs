@@ -67,22 +67,33 @@ enum Refusal {
 }
 
 /// One link: capacity, per-slice guarantees and traffic, best effort, over time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct LinkCalendar {
     /// Sum of slice footprints plus traffic of no slice, against the capacity.
     occupied: Calendar,
-    /// Traffic of no slice.
-    unsliced: Steps,
+    /// Traffic of no slice; `None` while the link has seen no slice, when it is `occupied`
+    /// itself (kept once instead of twice on the many links that carry no slice).
+    unsliced: Option<Steps>,
     /// Sorted by slice; a link carries few slices, and a slice never seen has no guarantee.
     slices: Vec<(SliceId, SliceBook)>,
 }
+
+impl PartialEq for LinkCalendar {
+    fn eq(&self, other: &LinkCalendar) -> bool {
+        self.occupied == other.occupied
+            && self.unsliced() == other.unsliced()
+            && self.slices == other.slices
+    }
+}
+
+impl Eq for LinkCalendar {}
 
 impl LinkCalendar {
     /// A link with nothing guaranteed or booked.
     pub fn new(capacity: u64) -> LinkCalendar {
         LinkCalendar {
             occupied: Calendar::new(capacity),
-            unsliced: Steps::default(),
+            unsliced: None,
             slices: Vec::new(),
         }
     }
@@ -96,6 +107,38 @@ impl LinkCalendar {
     /// succeeds in those windows until then.
     pub fn set_capacity(&mut self, capacity: u64) -> Vec<Overload> {
         self.occupied.set_capacity(capacity)
+    }
+
+    /// A lower bound of what traffic of no slice finds free in any window (see
+    /// [`LinkCalendar::free_for`]), in O(1); it only gets looser as bookings come and go, until
+    /// [`LinkCalendar::tighten`].
+    pub fn free_bound(&self) -> u64 {
+        self.capacity().saturating_sub(self.occupied.steps.ceiling)
+    }
+
+    /// Makes [`LinkCalendar::free_bound`] exact for the busiest second of the calendar, with
+    /// one walk over its breakpoints; returns it.
+    pub fn tighten(&mut self) -> u64 {
+        let most = self.occupied.steps.tighten_ceiling();
+        self.capacity().saturating_sub(most)
+    }
+
+    /// The bytes the calendar holds on the heap; see [`Calendar::heap_bytes`].
+    pub fn heap_bytes(&self) -> usize {
+        let steps = |s: &Steps| s.levels.heap_bytes();
+        self.occupied.heap_bytes()
+            + self.unsliced.as_ref().map_or(0, steps)
+            + self.slices.capacity() * std::mem::size_of::<(SliceId, SliceBook)>()
+            + self
+                .slices
+                .iter()
+                .map(|(_, b)| steps(&b.guarantee) + steps(&b.traffic) + steps(&b.hard))
+                .sum::<usize>()
+    }
+
+    /// See [`Calendar::warm`].
+    pub fn warm(&self, t: u64) -> u64 {
+        self.occupied.warm(t)
     }
 
     /// The slices that have or had a guarantee or traffic on the link.
@@ -114,10 +157,19 @@ impl LinkCalendar {
         match self.slices.binary_search_by_key(&slice, |(s, _)| *s) {
             Ok(i) => i,
             Err(i) => {
+                // From now on the traffic of no slice is no longer all that is occupied.
+                if self.unsliced.is_none() {
+                    self.unsliced = Some(self.occupied.steps.clone());
+                }
                 self.slices.insert(i, (slice, SliceBook::default()));
                 i
             }
         }
+    }
+
+    /// The traffic of no slice.
+    fn unsliced(&self) -> &Steps {
+        self.unsliced.as_ref().unwrap_or(&self.occupied.steps)
     }
 
     /// The slice's guarantee at second `t`.
@@ -137,7 +189,7 @@ impl LinkCalendar {
     pub fn traffic_at(&self, slice: Option<SliceId>, t: u64) -> u64 {
         match slice {
             Some(s) => self.book_of(s).traffic.level_at(t),
-            None => self.unsliced.level_at(t),
+            None => self.unsliced().level_at(t),
         }
     }
 
@@ -158,7 +210,7 @@ impl LinkCalendar {
                     .saturating_sub(b.guarantee.level_at(t))
             })
             .sum();
-        self.unsliced.level_at(t) + spill
+        self.unsliced().level_at(t) + spill
     }
 
     /// What the link holds at second `t`: guarantees, spilled traffic and best effort.
@@ -328,7 +380,9 @@ impl LinkCalendar {
         check_window(start, end)?;
         let Some(slice) = slice else {
             self.occupied.book(start, end, amount)?;
-            self.unsliced.add(start, end, amount);
+            if let Some(unsliced) = &mut self.unsliced {
+                unsliced.add(start, end, amount);
+            }
             return Ok(());
         };
         let hard = isolation == Isolation::Hard;
@@ -384,7 +438,7 @@ impl LinkCalendar {
     ) -> Result<(), CalendarError> {
         check_window(start, end)?;
         let Some(slice) = slice else {
-            let booked = self.unsliced.min(start, end);
+            let booked = self.unsliced().min(start, end);
             if booked < amount {
                 return Err(CalendarError::NotBooked {
                     start,
@@ -393,7 +447,9 @@ impl LinkCalendar {
                     booked,
                 });
             }
-            self.unsliced.sub(start, end, amount);
+            if let Some(unsliced) = &mut self.unsliced {
+                unsliced.sub(start, end, amount);
+            }
             self.occupied.steps.sub(start, end, amount);
             return Ok(());
         };

@@ -42,11 +42,15 @@ impl Scheduler {
         };
         let path_links: Vec<LinkId> = path.links(g).collect();
         for (i, link) in path_links.iter().enumerate() {
-            if let Err(e) =
-                self.links[link.index()].book_traffic(slice, start, end, need, isolation)
+            if let Err(e) = self
+                .links
+                .get_mut(link.index())
+                .book_traffic(slice, start, end, need, isolation)
             {
                 for undo in &path_links[..i] {
-                    let _ = self.links[undo.index()]
+                    let _ = self
+                        .links
+                        .get_mut(undo.index())
                         .release_traffic(slice, start, end, need, isolation);
                 }
                 return Ok(Err(format!("booking failed: {e}")));
@@ -86,7 +90,7 @@ impl Scheduler {
             .remove(&id)
             .ok_or(SchedError::UnknownReservation(id.0))?;
         for link in &c.links {
-            self.links[link.index()].release_traffic(
+            self.links.get_mut(link.index()).release_traffic(
                 c.slice,
                 c.start,
                 c.end,
@@ -110,11 +114,11 @@ impl Scheduler {
     ) -> Result<(), SchedError> {
         let mut before = Vec::with_capacity(links.len());
         for (i, link) in links.iter().enumerate() {
-            let cal = &mut self.links[link.index()];
+            let cal = self.links.get_mut(link.index());
             before.push(cal.clone());
             if let Err(e) = cal.set_guarantee(slice, start, end, guaranteed.0) {
                 for (undo, saved) in links[..i].iter().zip(before) {
-                    self.links[undo.index()] = saved;
+                    *self.links.get_mut(undo.index()) = saved;
                 }
                 return Err(e.into());
             }

@@ -85,11 +85,8 @@ impl Scheduler {
             .collect();
         let mut fresh = MultiCalendar::new(&capacities);
         // Rebuild the site's calendar, keeping reservations in priority order while they fit.
-        let mut on_site: Vec<&Reservation> = self
-            .reservations
-            .values()
-            .filter(|r| r.site == site)
-            .collect();
+        let mut on_site: Vec<&Reservation> =
+            self.reservations().filter(|r| r.site == site).collect();
         on_site.sort_by_key(|r| (std::cmp::Reverse(r.request.priority), r.id));
         let mut evicted = Vec::new();
         for r in on_site {
@@ -106,7 +103,7 @@ impl Scheduler {
         for id in &evicted {
             removed.push(self.release(*id)?);
         }
-        self.sites[site.index()] = fresh;
+        *self.sites.get_mut(site.index()) = fresh;
         let mut out = Vec::new();
         for r in removed {
             out.push(self.replace(r)?);
