@@ -108,6 +108,44 @@ impl Reservation {
     }
 }
 
+/// What a reservation books of each resource of its site: on the stack for the usual few
+/// resources, so that booking and releasing allocate nothing.
+#[derive(Debug)]
+enum Amounts {
+    Few([u64; 8], usize),
+    Many(Vec<u64>),
+}
+
+impl Amounts {
+    fn new(resources: usize) -> Amounts {
+        if resources <= 8 {
+            Amounts::Few([0; 8], resources)
+        } else {
+            Amounts::Many(vec![0; resources])
+        }
+    }
+}
+
+impl std::ops::Deref for Amounts {
+    type Target = [u64];
+
+    fn deref(&self) -> &[u64] {
+        match self {
+            Amounts::Few(a, n) => &a[..*n],
+            Amounts::Many(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Amounts {
+    fn deref_mut(&mut self) -> &mut [u64] {
+        match self {
+            Amounts::Few(a, n) => &mut a[..*n],
+            Amounts::Many(v) => v,
+        }
+    }
+}
+
 /// Why a request was not placed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
@@ -675,8 +713,8 @@ impl Scheduler {
 
     /// What a reservation books at its site, resource by resource (unknown accelerator
     /// models were refused before any booking, so they cannot occur here).
-    fn amounts(&self, r: &Reservation) -> Vec<u64> {
-        let mut amounts = vec![0; FIRST_GPU + self.gpu_models.len()];
+    fn amounts(&self, r: &Reservation) -> Amounts {
+        let mut amounts = Amounts::new(FIRST_GPU + self.gpu_models.len());
         amounts[COMPUTE] = r.compute_gflops;
         amounts[CORES] = r.request.cores;
         amounts[MEMORY] = r.request.memory_mib;

@@ -117,21 +117,27 @@ impl ServiceKept {
     /// dirty list true.
     fn set(&mut self, k: usize, new: Kept) {
         let old = self.kept[k];
-        if old.admitted {
-            for (set, &v) in self.terms.iter_mut().zip(&old.terms) {
-                if v.is_finite() {
-                    take(set, key(v));
-                }
+        // Only what changed moves in the multisets (a site's cost and carbon seldom do).
+        let was = |v: f64| old.admitted && v.is_finite();
+        let is = |v: f64| new.admitted && v.is_finite();
+        for ((set, &o), &n) in self.terms.iter_mut().zip(&old.terms).zip(&new.terms) {
+            if was(o) && is(n) && o.to_bits() == n.to_bits() {
+                continue;
             }
-            take(&mut self.queue, old.queue_us);
+            if was(o) {
+                take(set, key(o));
+            }
+            if is(n) {
+                put(set, key(n));
+            }
         }
-        if new.admitted {
-            for (set, &v) in self.terms.iter_mut().zip(&new.terms) {
-                if v.is_finite() {
-                    put(set, key(v));
-                }
+        if !(old.admitted && new.admitted && old.queue_us == new.queue_us) {
+            if old.admitted {
+                take(&mut self.queue, old.queue_us);
             }
-            put(&mut self.queue, new.queue_us);
+            if new.admitted {
+                put(&mut self.queue, new.queue_us);
+            }
         }
         if new.from < new.until {
             self.expiring.push(Reverse((new.until, k as u32)));
