@@ -394,6 +394,9 @@ struct Req {
     min_rate_bps: f64,
     reselected: u32,
     attempt: u32,
+    /// Its reservation was lost while its work was at its site: the work finishes there (and
+    /// gives its units back), but its answer has no path: SLA missed.
+    stranded: bool,
 }
 
 const NO_FLOW: u32 = u32::MAX;
@@ -533,6 +536,7 @@ impl<'a> Twin<'a> {
             min_rate_bps: f64::INFINITY,
             reselected: 0,
             attempt: 0,
+            stranded: false,
         };
         Twin {
             scenario,
@@ -625,6 +629,11 @@ impl<'a> Twin<'a> {
             }
         }
         progress(total, total);
+        // Every request has left its site: no unit is held by the twin's own work.
+        debug_assert!(
+            self.sites.iter().all(|s| s.free() + s.held() == s.units()),
+            "units left held at the end of a run"
+        );
     }
 
     /// Schedules the network's next completion when it moved.
@@ -780,12 +789,12 @@ impl<'a> Twin<'a> {
         if req.phase != Phase::AtSite {
             return;
         }
-        self.started.clear();
         self.sites[req.site as usize].depart(t, req.units, &mut self.started);
         self.start_jobs();
         let a = &self.arrivals[i as usize];
         let latency_ns = (t - a.at) + req.one_way;
-        let met = a.max_latency.is_none_or(|b| latency_ns <= b.0)
+        let met = !req.stranded
+            && a.max_latency.is_none_or(|b| latency_ns <= b.0)
             && (req.min_rate_bps.is_infinite() || req.min_rate_bps >= a.request.bandwidth.0 as f64)
             && self.loss_ok(i);
         let o = &mut self.outcomes[i as usize];
@@ -912,10 +921,12 @@ impl<'a> Twin<'a> {
             };
             self.reqs[i as usize].reservation = new;
             let Some(new) = new else {
-                if self.reqs[i as usize].phase != Phase::Finished
-                    && self.reqs[i as usize].phase != Phase::Idle
-                {
-                    self.lose(i);
+                let req = &mut self.reqs[i as usize];
+                match req.phase {
+                    Phase::Finished | Phase::Idle => {}
+                    // In line or running at a site that is up: it cannot leave the queue.
+                    Phase::AtSite if Some(req.site) != failed_site => req.stranded = true,
+                    _ => self.lose(i),
                 }
                 continue;
             };

@@ -179,3 +179,17 @@ fn background_load_makes_requests_wait_for_compute() {
     }
     assert!(waited > 50, "{waited}");
 }
+
+/// Under frequent link and site failures every request leaves its site in the end: the twin
+/// checks (in debug builds) that no unit of compute stays held by its own work.
+#[test]
+fn failures_leave_no_compute_held() {
+    let s = national();
+    let mut w = twin::random_link_failures(&s, 60.0, 20.0, 300, 3);
+    w.extend(twin::random_site_failures(&s, 120.0, 30.0, 300, 4));
+    w.sort_by_key(|c| c.at_s());
+    let arrivals = twin::mixed(&s, 5, 20.0, 300);
+    let (report, outcomes) = twin::run(&s, &arrivals, Strategy::Cpn, 5, 300, &w);
+    assert!(report.reselections > 0);
+    assert!(outcomes.iter().all(|o| o.sla_met <= o.site.is_some()));
+}
