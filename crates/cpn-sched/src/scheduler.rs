@@ -70,6 +70,33 @@ pub struct PlaceRequest {
     pub objective: Objective,
 }
 
+impl PlaceRequest {
+    /// A request named `name` entering at `ingress` that asks for nothing yet: no demand, no
+    /// resources, no bandwidth, no bounds, priority 0, soft isolation, the window `[0, 1)`
+    /// and the balanced objective. Callers set what they need with `..PlaceRequest::new(..)`.
+    pub fn new(name: impl Into<String>, ingress: RouterId) -> PlaceRequest {
+        PlaceRequest {
+            name: name.into(),
+            ingress,
+            service: None,
+            demand: None,
+            processing: Nanos::ZERO,
+            cores: 0,
+            memory_mib: 0,
+            gpus: Vec::new(),
+            bandwidth: Bandwidth::ZERO,
+            max_latency: None,
+            max_loss: None,
+            priority: 0,
+            slice: None,
+            isolation: Isolation::Soft,
+            start: 0,
+            end: 1,
+            objective: Objective::BALANCED,
+        }
+    }
+}
+
 /// What a scheduler holds in memory, in bytes, as laid out on the heap (elements × their
 /// sizes; the allocator's own overhead is not counted).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -513,23 +540,15 @@ impl Scheduler {
             cpn_route::Demand::Raw { demand, .. } => (None, Some(demand)),
         };
         let probe = PlaceRequest {
-            name: String::new(),
-            ingress: request.ingress,
             service,
             demand,
-            processing: Nanos::ZERO,
-            cores: 0,
-            memory_mib: 0,
-            gpus: Vec::new(),
             bandwidth: request.sla.min_bandwidth,
             max_latency: request.sla.max_latency,
             max_loss: request.sla.max_loss,
-            priority: 0,
-            slice: None,
-            isolation: Isolation::Soft,
             start: at,
             end: at.saturating_add(1),
             objective: request.objective,
+            ..PlaceRequest::new(String::new(), request.ingress)
         };
         self.sync(&probe, None);
         self.engine.decide(request)

@@ -324,23 +324,14 @@ proptest! {
                 }
             };
             let request = PlaceRequest {
-                name: format!("r{n}"),
-                ingress: RouterId((ingress % s.routers.len()) as u32),
                 service,
                 demand,
                 processing: Nanos::from_millis(2_000),
-                cores: 0,
-                memory_mib: 0,
-                gpus: Vec::new(),
                 bandwidth: Bandwidth(10_000_000),
-                max_latency: None,
-                max_loss: None,
-                priority: 0,
-                slice: None,
-                isolation: Isolation::Soft,
                 start: now,
                 end: now + hold,
                 objective,
+                ..PlaceRequest::new(format!("r{n}"), RouterId((ingress % s.routers.len()) as u32))
             };
             let a = fast.place_by(Placement::Cpn, request.clone(), &mut rng.0);
             let b = full.place_by(Placement::Cpn, request, &mut rng.1);

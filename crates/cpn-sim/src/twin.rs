@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
 use cpn_model::Scenario;
-use cpn_route::{Objective, run_cost};
-use cpn_sched::{Isolation, PlaceRequest, Placed, Recovery, ReservationId, Scheduler, Strategy};
+use cpn_route::run_cost;
+use cpn_sched::{PlaceRequest, Placed, Recovery, ReservationId, Scheduler, Strategy};
 use cpn_units::{Bandwidth, Flops, Nanos};
 use serde::Serialize;
 
@@ -46,34 +46,6 @@ pub struct Arrival {
     pub class: &'static str,
     /// Its input, sent from the ingress to the site over the shared links.
     pub bytes: u64,
-}
-
-/// A request of no demand yet from `ingress`, with 10 Mbps on its path unless changed; its
-/// window is set when it arrives.
-pub(crate) fn blank(
-    name: String,
-    ingress: cpn_model::RouterId,
-    bandwidth: Bandwidth,
-) -> PlaceRequest {
-    PlaceRequest {
-        name,
-        ingress,
-        service: None,
-        demand: None,
-        processing: Nanos::ZERO,
-        cores: 0,
-        memory_mib: 0,
-        gpus: Vec::new(),
-        bandwidth,
-        max_latency: None,
-        max_loss: None,
-        priority: 0,
-        slice: None,
-        isolation: Isolation::Soft,
-        start: 0,
-        end: 1,
-        objective: Objective::BALANCED,
-    }
 }
 
 /// The input of a latency-critical request of the mixed workload: one request message.
@@ -140,7 +112,8 @@ pub fn from_llm(
                 demand: service.is_none().then(|| Flops::fp64(1_000_000_000_000)),
                 max_latency: bound,
                 priority: 5,
-                ..blank(format!("llm{}", n + 1), from, Bandwidth(1_000_000))
+                bandwidth: Bandwidth(1_000_000),
+                ..PlaceRequest::new(format!("llm{}", n + 1), from)
             };
             Some(Arrival {
                 at: r.arrival.0,

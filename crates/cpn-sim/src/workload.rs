@@ -14,7 +14,7 @@ use cpn_trace::{GpuTask, Qos, USAGE_STEP_S, UsageSeries};
 use cpn_units::{Bandwidth, Flops, Nanos};
 
 use crate::rng::{Rng, to_ns};
-use crate::twin::{Arrival, blank};
+use crate::twin::Arrival;
 
 const NS: u64 = 1_000_000_000;
 const DAY_S: u64 = 86_400;
@@ -91,7 +91,10 @@ impl Mix {
     /// request), 30 % delay-tolerant (20-220 TFLOPS with 2 s of processing, by cost, held
     /// 2-10 min, 50-500 MB of input).
     fn arrival(&self, rng: &mut Rng, n: u64, at: u64, from: RouterId) -> Arrival {
-        let base = blank(format!("r{n}"), from, Bandwidth(10_000_000));
+        let base = PlaceRequest {
+            bandwidth: Bandwidth(10_000_000),
+            ..PlaceRequest::new(format!("r{n}"), from)
+        };
         if !self.critical.is_empty() && rng.bernoulli(0.7) {
             let (service, bound) = self.critical[rng.below(self.critical.len() as u64) as usize];
             Arrival {
@@ -478,7 +481,8 @@ pub fn from_openb(
             } else {
                 Objective::Cost
             },
-            ..blank(task.name.clone(), from, Bandwidth(1_000_000))
+            bandwidth: Bandwidth(1_000_000),
+            ..PlaceRequest::new(task.name.clone(), from)
         };
         out.push(Arrival {
             at,

@@ -198,8 +198,7 @@ impl Scheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::Isolation;
-    use cpn_units::{Bandwidth, Nanos};
+    use cpn_units::Nanos;
 
     fn national() -> cpn_model::Scenario {
         cpn_model::built_in("national")
@@ -209,23 +208,9 @@ mod tests {
 
     fn request(s: &cpn_model::Scenario, name: &str, from: &str, service: &str) -> PlaceRequest {
         PlaceRequest {
-            name: name.into(),
-            ingress: s.router(from).expect("router").id,
             service: Some(s.service(service).expect("service").id),
-            demand: None,
-            processing: Nanos::ZERO,
-            cores: 0,
-            memory_mib: 0,
-            gpus: Vec::new(),
-            bandwidth: Bandwidth::ZERO,
-            max_latency: None,
-            max_loss: None,
-            priority: 0,
-            slice: None,
-            isolation: Isolation::Soft,
-            start: 0,
             end: 3600,
-            objective: Objective::BALANCED,
+            ..PlaceRequest::new(name, s.router(from).expect("router").id)
         }
     }
 
