@@ -420,9 +420,6 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
     }
     // Changes in time order (the twin applies them in the order given at equal times).
     what_if.sort_by_key(|w| w.at_s());
-    let mut reports = std::collections::BTreeMap::new();
-    let mut outcomes = std::collections::BTreeMap::new();
-    // A progress bar on stderr, drawn only when it is a terminal.
     let mut skipped = std::collections::BTreeMap::new();
     let plan = match optimum {
         Some(false) => None,
@@ -438,51 +435,13 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
             }
         },
     };
-    let runs = strategies.len() + usize::from(plan.is_some());
-    let changes = cpn_sim::twin::Changes {
-        what_if: &what_if,
-        background: &background,
-    };
-    let total = (arrivals.len() * runs) as u64;
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg:<22} [{bar:40}] {pos}/{len} requests, {per_sec}, eta {eta}",
-        )
-        .map_err(|e| Failure::Internal(e.into()))?
-        .progress_chars("=> "),
-    );
-    for (k, s) in strategies.iter().enumerate() {
-        bar.set_message(s.name());
-        let before = (k * arrivals.len()) as u64;
-        let (report, o) = cpn_sim::twin::run_with(
-            &scenario,
-            &arrivals,
-            cpn_sim::twin::Policy::Online(*s),
-            args.seed,
-            duration_s,
-            changes,
-            &mut |done, _| bar.set_position(before + done),
-        );
-        reports.insert(s.name().to_string(), report);
-        outcomes.insert(s.name().to_string(), o);
-    }
+    let mut policies: Vec<(String, cpn_sim::twin::Policy<'_>)> = strategies
+        .iter()
+        .map(|&s| (s.name().to_string(), cpn_sim::twin::Policy::Online(s)))
+        .collect();
     if let Some(plan) = &plan {
-        bar.set_message("optimum");
-        let before = (strategies.len() * arrivals.len()) as u64;
-        let (report, o) = cpn_sim::twin::run_with(
-            &scenario,
-            &arrivals,
-            cpn_sim::twin::Policy::Plan(plan),
-            args.seed,
-            duration_s,
-            changes,
-            &mut |done, _| bar.set_position(before + done),
-        );
-        reports.insert("optimum".to_string(), report);
-        outcomes.insert("optimum".to_string(), o);
+        policies.push(("optimum".to_string(), cpn_sim::twin::Policy::Plan(plan)));
     }
-    bar.finish_and_clear();
     let mut changes = args.what_if.clone();
     if let Some(spec) = &args.link_failures {
         changes.push(format!("random link failures {spec}"));
@@ -501,15 +460,35 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
     } else {
         format!("{} with {}", args.workload, changes.join(", "))
     };
-    let report = cpn_sim::twin::Report {
-        scenario: scenario.name.clone(),
-        workload,
-        seed: args.seed,
+    // A progress bar on stderr, drawn only when it is a terminal.
+    let bar = indicatif::ProgressBar::new((arrivals.len() * policies.len()) as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:<22} [{bar:40}] {pos}/{len} requests, {per_sec}, eta {eta}",
+        )
+        .map_err(|e| Failure::Internal(e.into()))?
+        .progress_chars("=> "),
+    );
+    let (mut report, outcomes) = cpn_sim::twin::compare_with(
+        &scenario,
+        &workload,
+        &arrivals,
+        &policies,
+        args.seed,
         duration_s,
-        requests: arrivals.len(),
-        strategies: reports,
-        skipped,
-    };
+        cpn_sim::twin::Changes {
+            what_if: &what_if,
+            background: &background,
+        },
+        &mut |done, _| {
+            // Which run is going: each one handles every arrival.
+            let run = (done as usize / arrivals.len().max(1)).min(policies.len() - 1);
+            bar.set_message(policies[run].0.clone());
+            bar.set_position(done);
+        },
+    );
+    bar.finish_and_clear();
+    report.skipped = skipped;
     std::fs::create_dir_all(&out)
         .map_err(|e| Failure::bad(format!("--out `{}`: {e}", out.display())))?;
     let write = |name: &str, text: String| {

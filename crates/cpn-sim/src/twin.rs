@@ -1008,12 +1008,56 @@ pub fn compare(
     duration_s: u64,
     what_if: &[WhatIf],
 ) -> (Report, BTreeMap<String, Vec<Outcome>>) {
+    let policies: Vec<(String, Policy<'_>)> = strategies
+        .iter()
+        .map(|&s| (s.name().to_string(), Policy::Online(s)))
+        .collect();
+    let changes = Changes {
+        what_if,
+        background: &[],
+    };
+    compare_with(
+        scenario,
+        workload,
+        arrivals,
+        &policies,
+        seed,
+        duration_s,
+        changes,
+        &mut |_, _| {},
+    )
+}
+
+/// [`compare`] under named policies with any changes, calling `progress(done, total)` with
+/// the arrivals handled so far over all the runs.
+#[allow(clippy::too_many_arguments)]
+pub fn compare_with(
+    scenario: &Scenario,
+    workload: &str,
+    arrivals: &[Arrival],
+    policies: &[(String, Policy<'_>)],
+    seed: u64,
+    duration_s: u64,
+    changes: Changes<'_>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> (Report, BTreeMap<String, Vec<Outcome>>) {
     let mut reports = BTreeMap::new();
     let mut outcomes = BTreeMap::new();
-    for &s in strategies {
-        let (report, o) = run(scenario, arrivals, s, seed, duration_s, what_if);
-        reports.insert(s.name().to_string(), report);
-        outcomes.insert(s.name().to_string(), o);
+    let per_run = arrivals.len() as u64;
+    let total = per_run * policies.len() as u64;
+    for (k, (name, policy)) in policies.iter().enumerate() {
+        let before = k as u64 * per_run;
+        let (report, o) = run_with(
+            scenario,
+            arrivals,
+            *policy,
+            seed,
+            duration_s,
+            changes,
+            &mut |done, _| progress(before + done, total),
+        );
+        reports.insert(name.clone(), report);
+        outcomes.insert(name.clone(), o);
     }
     (
         Report {
