@@ -289,16 +289,7 @@ fn main() {
             rounds.to_string(),
         ];
         match run_peer(&script, &args) {
-            Ok(text) => {
-                for line in text.lines() {
-                    let mut it = line.split_whitespace();
-                    if let (Some(k), Some(v)) = (it.next(), it.next())
-                        && let Ok(v) = v.parse::<f64>()
-                    {
-                        peers.insert(k.to_string(), v);
-                    }
-                }
-            }
+            Ok(text) => peers = cpn_testdata::bench::figures(&text),
             Err(e) => print_loud(&format!("ledger peers not measured: {e}")),
         }
         for k in ["pynacl_verify_per_s", "cryptography_verify_per_s"] {

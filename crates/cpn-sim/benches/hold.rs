@@ -108,7 +108,7 @@ fn main() {
         rows.push((n, radix, heap));
     }
     // SimPy at 1k and 100k pending (a million SimPy processes would take gigabytes).
-    let mut simpy = std::collections::HashMap::new();
+    let mut simpy: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
     if full {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/hold_simpy.py");
         let args = vec![
@@ -121,14 +121,12 @@ fn main() {
         ];
         match run_peer(&script, &args) {
             Ok(text) => {
-                for line in text.lines() {
-                    let mut it = line.split_whitespace();
-                    if let (Some(n), Some(r)) = (it.next(), it.next())
-                        && let (Ok(n), Ok(r)) = (n.parse::<usize>(), r.parse::<f64>())
-                    {
-                        simpy.insert(n, r);
-                    }
-                }
+                let by_size = cpn_testdata::bench::figures(&text);
+                simpy.extend(
+                    by_size
+                        .into_iter()
+                        .filter_map(|(n, r)| Some((n.parse().ok()?, r))),
+                );
             }
             Err(e) => print_loud(&format!("SimPy not measured: {e}")),
         }

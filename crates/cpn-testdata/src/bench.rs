@@ -85,6 +85,17 @@ pub fn run_peer(script: &Path, args: &[String]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// The figures a peer printed as lines of `NAME VALUE` (other lines are ignored), by name.
+pub fn figures(text: &str) -> std::collections::HashMap<String, f64> {
+    text.lines()
+        .filter_map(|line| {
+            let mut it = line.split_whitespace();
+            let (name, value) = (it.next()?, it.next()?.parse().ok()?);
+            Some((name.to_string(), value))
+        })
+        .collect()
+}
+
 /// Prints a message between bars, for what must not be missed in a benchmark's output
 /// (a skipped peer, a mismatch).
 pub fn print_loud(message: &str) {
