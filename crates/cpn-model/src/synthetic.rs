@@ -55,10 +55,7 @@ pub fn scaled(
     seed: u64,
 ) -> Result<Scenario, ScenarioErrors> {
     let mut rng = SplitMix64(seed);
-    let mut text = base.to_toml();
-    // Services are written last by the export; pull them off and write them back extended.
-    let services_at = text.find("\n[[service]]").unwrap_or(text.len());
-    text.truncate(services_at);
+    let mut text = base.to_toml_without_services();
     let n_base = base.routers.len().max(1);
     let mut names: Vec<String> = base.routers.iter().map(|r| r.name.clone()).collect();
     let mut last_of_area: Vec<Option<usize>> = vec![None; n_base];
@@ -94,16 +91,8 @@ pub fn scaled(
         last_of_area[parent] = Some(names.len());
         names.push(name);
     }
-    let mut joined: Vec<Vec<String>> = base
-        .services
-        .iter()
-        .map(|s| {
-            s.sites
-                .iter()
-                .map(|id| base.sites[id.index()].name.clone())
-                .collect()
-        })
-        .collect();
+    // The new sites each service joins.
+    let mut joined: Vec<Vec<String>> = vec![Vec::new(); base.services.len()];
     for k in 0..sites.saturating_sub(base.sites.len()) {
         let tier = if rng.below(5) < 4 {
             Tier::Edge
@@ -147,20 +136,7 @@ pub fn scaled(
             }
         }
     }
-    for (svc, list) in base.services.iter().zip(&joined) {
-        let quoted: Vec<String> = list.iter().map(|n| format!("\"{n}\"")).collect();
-        let _ = write!(
-            text,
-            "\n[[service]]\nid = \"{}\"\ndemand = \"{}\"\nprocessing = \"{}\"\nsites = [{}]\n",
-            svc.name,
-            svc.demand,
-            svc.processing,
-            quoted.join(", ")
-        );
-        if let Some(sla) = svc.sla {
-            let _ = writeln!(text, "sla = \"{}\"", base.slas[sla.index()].name);
-        }
-    }
+    text.push_str(&base.services_toml(&joined));
     let name = format!("{}-{routers}r-{sites}s", base.name);
     // The export begins with the base's name; the grown network is another one.
     let text = match text.split_once('\n') {

@@ -305,12 +305,11 @@ pub fn edge_scenario(
         base.route_factor,
         &sources,
     );
-    // The export writes routers, links, sites, slices, SLAs, then services; the services are
-    // written again below with the new sites added.
-    let exported = base.to_toml();
+    // The export without its header (ours names the new scenario) and without its services
+    // (written below with the new sites added).
+    let exported = base.to_toml_without_services();
     let body_at = exported.find("\n[[").unwrap_or(exported.len());
-    let services_at = exported.find("\n[[service]]").unwrap_or(exported.len());
-    text.push_str(&exported[body_at..services_at.max(body_at)]);
+    text.push_str(&exported[body_at..]);
 
     let c = &spec.per_station;
     let mut new_sites = Vec::with_capacity(groups.len());
@@ -374,32 +373,25 @@ pub fn edge_scenario(
         new_sites.push(site);
     }
 
+    // New edge sites join the services that run on the edge (every service, when the base
+    // has no edge).
     let base_has_edge = base.sites.iter().any(|s| s.tier == Tier::Edge);
-    for svc in &base.services {
-        let mut sites: Vec<String> = svc
-            .sites
-            .iter()
-            .map(|id| quote(&base.sites[id.index()].name))
-            .collect();
-        let on_edge = svc
-            .sites
-            .iter()
-            .any(|id| base.sites[id.index()].tier == Tier::Edge);
-        if on_edge || !base_has_edge {
-            sites.extend(new_sites.iter().map(|s| quote(s)));
-        }
-        let _ = write!(
-            text,
-            "\n[[service]]\nid = {}\ndemand = \"{}\"\nprocessing = \"{}\"\nsites = [{}]\n",
-            quote(&svc.name),
-            svc.demand,
-            svc.processing,
-            sites.join(", ")
-        );
-        if let Some(sla) = svc.sla {
-            let _ = writeln!(text, "sla = {}", quote(&base.slas[sla.index()].name));
-        }
-    }
+    let joined: Vec<Vec<String>> = base
+        .services
+        .iter()
+        .map(|svc| {
+            let on_edge = svc
+                .sites
+                .iter()
+                .any(|id| base.sites[id.index()].tier == Tier::Edge);
+            if on_edge || !base_has_edge {
+                new_sites.clone()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    text.push_str(&base.services_toml(&joined));
     Scenario::parse(&spec.name, &text, &mut NoImports).map_err(|errors| EdgeError::Invalid {
         name: spec.name.clone(),
         errors,

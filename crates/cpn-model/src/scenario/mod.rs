@@ -95,6 +95,18 @@ impl Scenario {
         write::to_toml(self)
     }
 
+    /// [`Scenario::to_toml`] without its services, which come last: a caller that grows the
+    /// scenario appends routers, links and sites to it, then [`Scenario::services_toml`].
+    pub fn to_toml_without_services(&self) -> String {
+        write::body(self)
+    }
+
+    /// The services as [`Scenario::to_toml`] writes them, service `i` also on the sites named
+    /// in `extra_sites[i]`.
+    pub fn services_toml(&self, extra_sites: &[Vec<String>]) -> String {
+        write::services(self, extra_sites)
+    }
+
     pub fn summary(&self) -> Summary {
         summary::summarise(self)
     }

@@ -12,6 +12,13 @@ fn quote(text: &str) -> String {
 }
 
 pub(crate) fn to_toml(s: &Scenario) -> String {
+    let mut out = body(s);
+    out.push_str(&services(s, &[]));
+    out
+}
+
+/// Everything but the services.
+pub(crate) fn body(s: &Scenario) -> String {
     let mut out = String::new();
     // Writing to a String cannot fail; the results are ignored for that reason.
     let _ = writeln!(out, "name = {}", quote(&s.name));
@@ -141,14 +148,22 @@ pub(crate) fn to_toml(s: &Scenario) -> String {
             let _ = writeln!(out, "slice = {}", quote(&s.slices[slice.index()].name));
         }
     }
-    for svc in &s.services {
+    out
+}
+
+/// The services, service `i` also on the sites named in `extra[i]` when given.
+pub(crate) fn services(s: &Scenario, extra: &[Vec<String>]) -> String {
+    let mut services = String::new();
+    for (i, svc) in s.services.iter().enumerate() {
+        let more = extra.get(i).map_or(&[][..], Vec::as_slice);
         let sites: Vec<String> = svc
             .sites
             .iter()
             .map(|id| quote(&s.sites[id.index()].name))
+            .chain(more.iter().map(|name| quote(name)))
             .collect();
         let _ = write!(
-            out,
+            services,
             "\n[[service]]\nid = {}\ndemand = \"{}\"\nprocessing = \"{}\"\nsites = [{}]\n",
             quote(&svc.name),
             svc.demand,
@@ -156,8 +171,8 @@ pub(crate) fn to_toml(s: &Scenario) -> String {
             sites.join(", ")
         );
         if let Some(sla) = svc.sla {
-            let _ = writeln!(out, "sla = {}", quote(&s.slas[sla.index()].name));
+            let _ = writeln!(services, "sla = {}", quote(&s.slas[sla.index()].name));
         }
     }
-    out
+    services
 }
