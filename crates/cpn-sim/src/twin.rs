@@ -663,9 +663,8 @@ impl<'a> Twin<'a> {
         );
         self.cost += c.unwrap_or(0.0);
         self.carbon += g.unwrap_or(0.0);
-        let o = &mut self.outcomes[i as usize];
-        o.site = Some(site.name.clone());
-        o.estimate_us = Some(r.latency.total);
+        // `send` names the site: the one it goes to, then any it is moved to.
+        self.outcomes[i as usize].estimate_us = Some(r.latency.total);
         self.owner.insert(reservation, i);
         self.reqs[i as usize].reservation = Some(reservation);
         let _ = self.sim.schedule(t + hold * NS, Event::Hold(i));
