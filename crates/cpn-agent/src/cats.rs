@@ -177,8 +177,8 @@ pub fn l2(l1: &[L1Metric]) -> Result<L2Metric, CatsError> {
     Ok(L2Metric::new(aggregate(&Aggregation::Mean, &scores)?))
 }
 
-/// The L0 metrics of a measurement. Throughputs are all-core medians (`Statistic::Mean`,
-/// the draft's closest statistic to a median); system facts are current values
+/// The L0 metrics of a measurement. Throughputs are all-core fastest rounds
+/// (`Statistic::Max`); system facts are current values
 /// (`Statistic::Cur`). Units the draft lacks are carried in the closest one it has; see
 /// `docs/cats-metrics.md`.
 pub fn l0_metrics(m: &Measurement) -> Vec<NamedL0> {
@@ -194,14 +194,14 @@ pub fn l0_metrics(m: &Measurement) -> Vec<NamedL0> {
             L0Kind::ComputeFlops,
             Unit::Tflops,
             float(t.fp64_gflops / 1e3),
-            Statistic::Mean,
+            Statistic::Max,
         ),
         measured(
             "fp32_gflops",
             L0Kind::ComputeFlops,
             Unit::Tflops,
             float(t.fp32_gflops / 1e3),
-            Statistic::Mean,
+            Statistic::Max,
         ),
         // Tera integer operations per second, in the FLOPS kind and unit.
         measured(
@@ -209,7 +209,7 @@ pub fn l0_metrics(m: &Measurement) -> Vec<NamedL0> {
             L0Kind::ComputeFlops,
             Unit::Tflops,
             float(t.int_gops / 1e3),
-            Statistic::Mean,
+            Statistic::Max,
         ),
         // Hashes per second, unitless.
         measured(
@@ -217,7 +217,7 @@ pub fn l0_metrics(m: &Measurement) -> Vec<NamedL0> {
             L0Kind::ComputeFlops,
             Unit::None,
             float(t.sha256_hashes_per_s),
-            Statistic::Mean,
+            Statistic::Max,
         ),
         // Bytes per second times eight, since the draft's rates are bits per second.
         measured(
@@ -225,7 +225,7 @@ pub fn l0_metrics(m: &Measurement) -> Vec<NamedL0> {
             L0Kind::ComputeMemoryBandwidth,
             Unit::Gbps,
             float(t.mem_bandwidth_gbps * 8.0),
-            Statistic::Mean,
+            Statistic::Max,
         ),
         measured(
             "cores",

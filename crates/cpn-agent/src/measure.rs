@@ -6,8 +6,10 @@
 //!
 //! Every kernel is timed the same way (`time_kernel`): one untimed warm-up call that also
 //! sizes a round (enough calls to last [`Config::round_ms`]), then [`Config::rounds`]
-//! timed rounds. A figure is the median round with its min, max and relative spread, so a
-//! single slow round on a shared machine moves nothing. Sizes adapt to the machine's speed,
+//! timed rounds. Each kernel reports the median round with its min, max and relative spread;
+//! the figure a node advertises is the fastest round, as STREAM reports its best rate:
+//! interference on a shared machine only ever slows a round down, so the fastest round is
+//! the steadiest estimate of what the machine can do. Sizes adapt to the machine's speed,
 //! which keeps a run short in debug builds and long enough to be stable in release builds.
 
 mod gemm;
@@ -27,7 +29,7 @@ pub use system::{
 /// How hard to measure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
-    /// Timed rounds per kernel and thread count; the figure is their median.
+    /// Timed rounds per kernel and thread count; the figure is the fastest of them.
     pub rounds: usize,
     /// How long one timed round should last, in milliseconds; a warm-up call tells how many
     /// calls of the kernel make a round this long.
@@ -153,20 +155,20 @@ pub struct KernelReport {
     pub all_cores: Stats,
     /// The theoretical peak of all cores, for the floating point kernels.
     pub peak: Option<f64>,
-    /// `all_cores.median / peak`.
+    /// `all_cores.max / peak`.
     pub efficiency: Option<f64>,
 }
 
 /// Everything one measurement found. The top-level throughput keys (`fp64_gflops` ...)
-/// are the all-cores medians.
+/// are the all-cores fastest rounds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
-    /// The all-cores medians.
+    /// The all-cores fastest rounds.
     #[serde(flatten)]
     pub all_cores: Throughput,
     /// Logical cores, the thread count of the all-cores figures.
     pub cores: usize,
-    /// The one-core medians.
+    /// The one-core fastest rounds.
     pub single_core: Throughput,
     /// Every kernel with its spread, peak and efficiency.
     pub kernels: Vec<KernelReport>,
@@ -200,7 +202,7 @@ pub fn measure(config: &Config) -> Measurement {
             one_core: one,
             all_cores: all,
             peak,
-            efficiency: peak.filter(|p| *p > 0.0).map(|p| all.median / p),
+            efficiency: peak.filter(|p| *p > 0.0).map(|p| all.max / p),
         };
     let kernels = vec![
         report("fp64_gemm", "GFLOPS", fp64, peak.fp64_gflops),
@@ -209,14 +211,14 @@ pub fn measure(config: &Config) -> Measurement {
         report("sha256_64b", "hashes/s", sha, None),
         report("stream_triad", "GB/s", triad, None),
     ];
-    let medians = |side: fn(&(Stats, Stats)) -> Stats| Throughput {
-        fp64_gflops: side(&fp64).median,
-        fp32_gflops: side(&fp32).median,
-        int_gops: side(&int).median,
-        sha256_hashes_per_s: side(&sha).median,
-        mem_bandwidth_gbps: side(&triad).median,
+    let fastest = |side: fn(&(Stats, Stats)) -> Stats| Throughput {
+        fp64_gflops: side(&fp64).max,
+        fp32_gflops: side(&fp32).max,
+        int_gops: side(&int).max,
+        sha256_hashes_per_s: side(&sha).max,
+        mem_bandwidth_gbps: side(&triad).max,
     };
-    let (all_cores, single_core) = (medians(|s| s.1), medians(|s| s.0));
+    let (all_cores, single_core) = (fastest(|s| s.1), fastest(|s| s.0));
     Measurement {
         all_cores,
         cores: threads,

@@ -142,8 +142,8 @@ fn print_table(m: &Measurement, cats: &CatsReport) {
             "{:<14} {:>9} {:>12} {:>12} {:>12} {:>10} {:>16}",
             k.name,
             k.unit,
-            human(k.one_core.median),
-            human(k.all_cores.median),
+            human(k.one_core.max),
+            human(k.all_cores.max),
             k.peak.map_or("-".to_string(), human),
             k.efficiency
                 .map_or("-".to_string(), |e| format!("{:.0}%", e * 100.0)),
@@ -152,7 +152,7 @@ fn print_table(m: &Measurement, cats: &CatsReport) {
     }
     let _ = writeln!(
         out,
-        "\nmedians of {} rounds of about {} ms on 1 and {} threads; peak = {} cores x clock x {} FP64 FLOPs/cycle ({})",
+        "\nfastest of {} rounds of about {} ms on 1 and {} threads; peak = {} cores x clock x {} FP64 FLOPs/cycle ({})",
         m.config.rounds,
         m.config.round_ms,
         m.cores,
