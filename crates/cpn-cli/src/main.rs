@@ -13,6 +13,7 @@ mod scenario_cmd;
 mod serve_cmd;
 mod sim_cmd;
 mod slice_cmd;
+mod srv6_cmd;
 mod task_cmd;
 mod token_cmd;
 mod topo_cmd;
@@ -81,6 +82,9 @@ enum Command {
     /// Plan network slices over a scenario: guaranteed bandwidth on a path's links.
     #[command(subcommand)]
     Slice(slice_cmd::SliceCommand),
+    /// SRv6: decode the Segment Routing Headers of a packet capture.
+    #[command(subcommand)]
+    Srv6(srv6_cmd::Srv6Command),
     /// Parse, print and convert quantities (`93.015 PFLOPS`, `10 Gbps`, `0.1%`).
     #[command(subcommand)]
     Units(units_cmd::UnitsCommand),
@@ -122,6 +126,7 @@ fn main() -> ExitCode {
         Command::Route(args) => route_cmd::run(args),
         Command::Place(args) => place_cmd::run(args),
         Command::Slice(c) => slice_cmd::run(c),
+        Command::Srv6(c) => srv6_cmd::run(c),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
