@@ -7,6 +7,7 @@ mod bench_cmd;
 mod bench_load;
 mod client;
 mod compute_cmd;
+mod emu_cmd;
 mod place_cmd;
 mod route_cmd;
 mod scenario_cmd;
@@ -85,6 +86,9 @@ enum Command {
     /// SRv6: decode the Segment Routing Headers of a packet capture.
     #[command(subcommand)]
     Srv6(srv6_cmd::Srv6Command),
+    /// An emulated network of namespaces built from a scenario (root only): up and down.
+    #[command(subcommand)]
+    Emu(emu_cmd::EmuCommand),
     /// Parse, print and convert quantities (`93.015 PFLOPS`, `10 Gbps`, `0.1%`).
     #[command(subcommand)]
     Units(units_cmd::UnitsCommand),
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
         Command::Place(args) => place_cmd::run(args),
         Command::Slice(c) => slice_cmd::run(c),
         Command::Srv6(c) => srv6_cmd::run(c),
+        Command::Emu(c) => emu_cmd::run(c),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

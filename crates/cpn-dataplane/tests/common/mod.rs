@@ -1,0 +1,71 @@
+//! What the root-only tests share: the root check, the test scenario, and UDP probes sent
+//! between namespaces.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::{Ipv6Addr, SocketAddrV6, UdpSocket};
+use std::time::Duration;
+
+use cpn_dataplane::emu::in_netns;
+use cpn_model::{NoImports, Scenario};
+
+/// Whether the test can run: as root it can; otherwise it prints a loud SKIPPED line and
+/// returns false, except under CI (`CI` set), where not being root is a failure.
+pub fn root(test: &str) -> bool {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .unwrap_or_default();
+    if uid == "0" {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{test}: needs root (network namespaces), and CI is set: failing instead of skipping"
+        );
+    }
+    eprintln!(
+        "SKIPPED {test}: needs root (network namespaces, veth, nftables); run the tests as root"
+    );
+    false
+}
+
+pub fn scenario() -> Scenario {
+    let text = include_str!("../emu-test.toml");
+    Scenario::parse("emu-test.toml", text, &mut NoImports).expect("the test scenario reads")
+}
+
+/// A UDP socket bound inside namespace `ns`.
+pub fn socket(ns: &str, addr: Ipv6Addr, port: u16) -> UdpSocket {
+    let socket = in_netns(ns, || {
+        UdpSocket::bind(SocketAddrV6::new(addr, port, 0, 0)).map_err(|e| {
+            cpn_dataplane::DataplaneError::Namespace {
+                ns: ns.to_string(),
+                reason: format!("bind [{addr}]:{port}: {e}"),
+            }
+        })
+    })
+    .expect("a socket in the namespace");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    socket
+}
+
+/// Sends `count` datagrams from `from` to `to` and returns how many arrived.
+pub fn probe(from: &UdpSocket, to: &UdpSocket, count: u32) -> u32 {
+    let dest = to.local_addr().expect("bound");
+    let mut got = 0;
+    let mut buf = [0u8; 64];
+    for i in 0..count {
+        from.send_to(&i.to_be_bytes(), dest).expect("send");
+        if to.recv_from(&mut buf).is_ok() {
+            got += 1;
+        }
+    }
+    got
+}
