@@ -53,6 +53,11 @@ pub(crate) fn run(command: EmuCommand) -> Outcome {
             json,
         } => {
             emu::check_name(&common.name).map_err(Failure::bad)?;
+            if scale == 0 {
+                return Err(Failure::bad(
+                    "--scale: link rates are divided by it, give 1 or more",
+                ));
+            }
             let scenario = load(&scenario)?;
             let (_, report) = emu::up(&scenario, &common.name, scale, &common.state_dir)
                 .map_err(|e| Failure::Internal(e.into()))?;

@@ -1,0 +1,172 @@
+//! `cpn emu up` / `cpn emu down` as a user runs them (root only; without root the tests print
+//! SKIPPED, and fail when `CI` is set): the national scenario comes up and goes down leaving
+//! nothing; an `up` made to fail halfway (its `nft` fails) is cleaned up by `down`; bad names
+//! and second bring-ups are refused before anything is made.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use cpn_dataplane::emu;
+
+fn root(test: &str) -> bool {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .unwrap_or_default();
+    if uid == "0" {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{test}: needs root (network namespaces), and CI is set: failing instead of skipping"
+        );
+    }
+    eprintln!("SKIPPED {test}: needs root (network namespaces, veth, nftables)");
+    false
+}
+
+fn cpn(args: &[&str], state_dir: &Path, path: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cpn"));
+    c.args(args).env("CPN_EMU_STATE_DIR", state_dir);
+    if let Some(p) = path {
+        c.env("PATH", p);
+    }
+    c.output().expect("cpn runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn national_comes_up_and_goes_down_leaving_nothing() {
+    if !root("national_comes_up_and_goes_down_leaving_nothing") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = "tnational";
+    let _ = cpn(&["emu", "down", "--name", name], dir.path(), None);
+    let out = cpn(
+        &["emu", "up", "national", "--name", name, "--json"],
+        dir.path(),
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    // 30 routers, 24 sites, a client per router; 51 links and 54 attachments.
+    assert_eq!(report["namespaces"], 84);
+    assert_eq!(report["veths"], 105);
+    eprintln!("national up in {} s", report["seconds"]);
+    assert_eq!(emu::namespaces_of(name).expect("list").len(), 84);
+    let state = emu::read_state(dir.path(), name).expect("state file");
+    assert!(state.complete);
+
+    // A second `up` under the same name is refused and changes nothing.
+    let again = cpn(&["emu", "up", "national", "--name", name], dir.path(), None);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("already up"), "{}", text(&again));
+
+    let down = cpn(&["emu", "down", "--name", name], dir.path(), None);
+    assert!(down.status.success(), "{}", text(&down));
+    assert!(
+        text(&down).contains("84 namespaces removed"),
+        "{}",
+        text(&down)
+    );
+    assert_eq!(
+        emu::leftovers(name).expect("leftovers"),
+        Vec::<String>::new()
+    );
+    assert!(!emu::state_path(dir.path(), name).exists());
+}
+
+#[test]
+fn down_cleans_up_after_an_up_that_failed_halfway() {
+    if !root("down_cleans_up_after_an_up_that_failed_halfway") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = "tfail";
+    let _ = cpn(&["emu", "down", "--name", name], dir.path(), None);
+    // An `nft` that fails: the namespaces, veths, addresses and routes are made, then the
+    // hop counters cannot be installed.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let nft = bin.join("nft");
+    std::fs::write(
+        &nft,
+        "#!/bin/sh\necho 'nft: broken on purpose' >&2\nexit 1\n",
+    )
+    .expect("nft");
+    let status = Command::new("chmod")
+        .arg("+x")
+        .arg(&nft)
+        .status()
+        .expect("chmod");
+    assert!(status.success());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = cpn(
+        &["emu", "up", "national", "--name", name],
+        dir.path(),
+        Some(&path),
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    let message = text(&out);
+    assert!(message.contains("broken on purpose"), "{message}");
+    assert!(message.contains("cpn emu down --name tfail"), "{message}");
+    assert!(
+        !emu::namespaces_of(name).expect("list").is_empty(),
+        "the failed up left namespaces"
+    );
+    let state = emu::read_state(dir.path(), name).expect("the state file was written first");
+    assert!(!state.complete);
+
+    let down = cpn(&["emu", "down", "--name", name], dir.path(), None);
+    assert!(down.status.success(), "{}", text(&down));
+    assert_eq!(
+        emu::leftovers(name).expect("leftovers"),
+        Vec::<String>::new()
+    );
+    assert!(!emu::state_path(dir.path(), name).exists());
+}
+
+#[test]
+fn bad_names_and_scenarios_are_refused_before_anything_is_made() {
+    // These need no root: nothing is made.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for bad in ["", "Upper", "with_underscore", "much-too-long-name", "1abc"] {
+        let out = cpn(&["emu", "up", "national", "--name", bad], dir.path(), None);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", text(&out));
+        assert!(text(&out).contains("a name is 1 to 12"), "{}", text(&out));
+    }
+    let out = cpn(
+        &["emu", "up", "no-such-scenario.toml", "--name", "tbad"],
+        dir.path(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("no-such-scenario.toml"),
+        "{}",
+        text(&out)
+    );
+    let out = cpn(
+        &["emu", "up", "national", "--name", "tbad", "--scale", "0"],
+        dir.path(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("scale"), "{}", text(&out));
+}
