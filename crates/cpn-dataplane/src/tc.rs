@@ -234,10 +234,13 @@ pub(crate) fn apply(
         batch.push(format!("filter del dev {dev} parent 1: pref {pref}"));
     }
     let classes = diff(&have_classes, &want.classes);
-    let quantum = MTU + 100;
     let burst = format!("burst {} cburst {}", 2 * MTU, 2 * MTU);
     for (minor, _) in classes.add.iter().chain(&classes.replace) {
         let (parent, rate, ceil) = class_rates(shaping, *minor);
+        // Classes borrow spare rate in proportion to their quanta: a quantum proportional
+        // to the guaranteed rate (HTB's own `rate / r2q`, with r2q 100) shares it by rate,
+        // within a frame and HTB's 200000-byte bound.
+        let quantum = (rate / 8 / 100).clamp(MTU + 100, 200_000);
         batch.push(format!(
             "class replace dev {dev} parent {parent} classid 1:{minor:x} htb rate {rate}bit ceil {ceil}bit {burst} quantum {quantum}"
         ));
