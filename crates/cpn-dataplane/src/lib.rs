@@ -36,8 +36,8 @@ pub trait Dataplane {
     /// same state again returns no change.
     fn apply(&mut self, ns: &str, desired: &NsState) -> Result<Changes, DataplaneError>;
 
-    /// What cpn owns in `ns` now: its addresses, its routes, and its HTB trees as far as
-    /// they can be read back (the classes' rates and the slices' DSCPs are not).
+    /// What cpn owns in `ns` now: its addresses, its routes, and the interfaces with its
+    /// HTB tree at their link rate (slice classes are compared by `apply`, not returned).
     fn read(&mut self, ns: &str) -> Result<NsState, DataplaneError>;
 }
 

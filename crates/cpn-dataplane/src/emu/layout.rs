@@ -473,3 +473,98 @@ fn network(addr: Ipv6Addr, len: u8) -> Ipv6Addr {
     };
     Ipv6Addr::from(u128::from(addr) & mask)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn national() -> Layout {
+        let scenario = cpn_model::built_in("national")
+            .expect("built in")
+            .expect("reads");
+        Layout::new(&scenario, "n", DEFAULT_SCALE).expect("a layout")
+    }
+
+    #[test]
+    fn every_router_reaches_every_locator_client_and_site() {
+        let layout = national();
+        let n = layout.graph.node_count() as u32;
+        for r in 0..n {
+            let state = &layout.states[&router_ns("n", r)];
+            for t in (0..n).filter(|&t| t != r) {
+                let locator = layout.plan.locator(RouterId(t)).expect("locator");
+                let key = RouteKey::main(locator.addr(), 48);
+                assert!(
+                    matches!(state.routes.get(&key), Some(RouteAction::Via { .. })),
+                    "router {r} has no route to router {t}'s locator"
+                );
+                let client = RouteKey::main(network(client_addr(t, false), 64), 64);
+                assert!(state.routes.contains_key(&client), "{r} to client {t}");
+            }
+            // Each SID of the plan is instantiated here, End.X toward the neighbour's own
+            // address on the link the interface belongs to.
+            for (sid, function) in layout.plan.local_sids(RouterId(r)).expect("sids") {
+                let Some(RouteAction::Seg6Local { behavior, dev }) =
+                    state.routes.get(&RouteKey::main(sid, 128))
+                else {
+                    panic!("router {r}: no seg6local route for {sid}");
+                };
+                if let (Sid::EndX(arc), LocalBehavior::EndX { nh6 }) = (function, behavior) {
+                    assert_eq!(layout.arc_dev(arc), Some(dev.as_str()));
+                    let head = layout.graph.head(arc);
+                    let neighbour = &layout.states[&router_ns("n", head)];
+                    let back = layout
+                        .graph
+                        .link_arcs(layout.graph.link(arc))
+                        .into_iter()
+                        .find(|&a| a != arc)
+                        .expect("two arcs");
+                    let far_dev = layout.arc_dev(back).expect("dev");
+                    assert!(
+                        neighbour
+                            .addresses
+                            .iter()
+                            .any(|a| a.addr == *nh6 && a.dev == far_dev),
+                        "End.X {sid}: {nh6} is not the neighbour's address on {far_dev}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn names_fit_and_addresses_are_unique() {
+        let layout = national();
+        let mut seen = BTreeSet::new();
+        for (ns, state) in &layout.states {
+            assert!(ns.len() <= 15, "{ns}");
+            for a in &state.addresses {
+                assert!(a.dev.len() <= 15, "{}", a.dev);
+                // Service addresses are anycast: every site of a service answers on it.
+                let anycast = a.addr.segments()[..2] == [0xfcbb, 0xcc00];
+                assert!(anycast || seen.insert(a.addr), "{} is used twice", a.addr);
+            }
+        }
+        for v in &layout.veths {
+            for dev in [&v.dev_a, &v.dev_b] {
+                assert!((1..16).contains(&dev.len()), "{dev}");
+            }
+        }
+        assert_eq!(layout.namespaces.len(), 30 + 30 + 24);
+        assert_eq!(layout.veths.len(), 51 + 30 + 24);
+    }
+
+    #[test]
+    fn bad_names_and_scales_are_refused() {
+        let scenario = cpn_model::built_in("national")
+            .expect("built in")
+            .expect("reads");
+        for bad in ["", "A", "a_b", "1a", "abcdefghijklm"] {
+            assert!(Layout::new(&scenario, bad, 1).is_err(), "{bad}");
+        }
+        let e = Layout::new(&scenario, "ok", 0).expect_err("scale 0");
+        assert!(e.to_string().contains("scale"), "{e}");
+    }
+}
