@@ -56,6 +56,91 @@ pub(crate) struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
+    /// Program a data plane with the controller's decisions: `emu`, the emulated network of
+    /// `cpn emu up` (same scenario, root only): each reservation's path becomes its headend's
+    /// seg6 route and its slice HTB classes on the path's links; releases remove them.
+    #[arg(long, value_enum)]
+    dataplane: Option<DataplaneArg>,
+    /// The emulation to program (`cpn emu up --name`).
+    #[arg(long, default_value = "cpn")]
+    emu_name: String,
+    /// Where the emulation's state file is.
+    #[arg(long, default_value = cpn_dataplane::emu::STATE_DIR, env = "CPN_EMU_STATE_DIR")]
+    emu_state_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum DataplaneArg {
+    Emu,
+}
+
+/// Starts the data plane's thread for `--dataplane emu`: it takes the steering orders the
+/// core commits and programs the emulation; a failure is logged and the next order is
+/// taken (one bad order never stops the controller).
+fn start_emu_dataplane(
+    scenario: Option<&cpn_model::Scenario>,
+    name: &str,
+    state_dir: &std::path::Path,
+) -> Result<std::sync::mpsc::Sender<cpn_ctl::Steer>, Failure> {
+    use cpn_dataplane::emu;
+    use cpn_dataplane::steer::{Flow, Steering};
+    let scenario =
+        scenario.ok_or_else(|| Failure::bad("--dataplane emu needs the scenario (--scenario)"))?;
+    let record = emu::read_state(state_dir, name).map_err(|e| {
+        Failure::bad(format!(
+            "--dataplane emu: {e} (run `cpn emu up SCENARIO --name {name}` first)"
+        ))
+    })?;
+    if record.scenario != scenario.name || !record.complete {
+        return Err(Failure::bad(format!(
+            "--dataplane emu: emulation `{name}` is of scenario `{}`{}, not of `{}`",
+            record.scenario,
+            if record.complete {
+                ""
+            } else {
+                " and did not finish coming up"
+            },
+            scenario.name
+        )));
+    }
+    let layout = emu::Layout::new(scenario, name, record.scale).map_err(Failure::bad)?;
+    let mut steering = Steering::new(layout, scenario, cpn_dataplane::Linux);
+    let (tx, rx) = std::sync::mpsc::channel::<cpn_ctl::Steer>();
+    std::thread::Builder::new()
+        .name("cpn-dataplane".into())
+        .spawn(move || {
+            for order in rx {
+                let id = order.reservation;
+                let result = match order.route {
+                    Some(r) => steering.steer(
+                        id,
+                        Flow {
+                            ingress: r.ingress,
+                            site: r.site,
+                            arcs: r.arcs,
+                            service: r.service,
+                            slice: r.slice,
+                        },
+                    ),
+                    None => steering.release(id),
+                };
+                match result {
+                    Ok(c) => tracing::info!(
+                        reservation = id,
+                        headend = %order.headend,
+                        added = c.added.len(),
+                        replaced = c.replaced.len(),
+                        removed = c.removed.len(),
+                        "data plane programmed"
+                    ),
+                    Err(e) => {
+                        tracing::error!(reservation = id, error = %e, "data plane not programmed")
+                    }
+                }
+            }
+        })
+        .map_err(|e| Failure::Internal(e.into()))?;
+    Ok(tx)
 }
 
 /// The settings a config file may hold: the flags' names with underscores.
@@ -224,6 +309,13 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
     let mut config = ServerConfig::new(listen);
     if let Some(name) = args.name.or(file.name) {
         config.name = name;
+    }
+    if let Some(DataplaneArg::Emu) = args.dataplane {
+        config.steer = Some(start_emu_dataplane(
+            scenario.as_ref(),
+            &args.emu_name,
+            &args.emu_state_dir,
+        )?);
     }
     config.scenario = scenario;
     config.tls = tls;

@@ -170,3 +170,139 @@ fn bad_names_and_scenarios_are_refused_before_anything_is_made() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("scale"), "{}", text(&out));
 }
+
+mod common;
+
+/// The headend's steering route of service 0 (`fcbb:cc00::/48`) in router namespace `ns`,
+/// waited for (the data plane programs it on its own thread after the commit) until it is
+/// `present` or not.
+fn headend_route(ns: &str, present: bool) -> Option<cpn_dataplane::RouteAction> {
+    use cpn_dataplane::{Dataplane, Linux, RouteKey};
+    let key = RouteKey::main("fcbb:cc00::".parse().expect("address"), 48);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let route = Linux.read(ns).expect("read").routes.get(&key).cloned();
+        if route.is_some() == present || std::time::Instant::now() > deadline {
+            return route;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn serve_steers_reservations_into_the_emulation_and_releases_remove_them() {
+    if !root("serve_steers_reservations_into_the_emulation_and_releases_remove_them") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = "tserve";
+    let scenario = common::workspace().join("crates/cpn-dataplane/tests/emu-test.toml");
+    let scenario = scenario.to_str().expect("UTF-8 path");
+    let state = dir.path().to_str().expect("UTF-8 path");
+    let _ = cpn(&["emu", "down", "--name", name], dir.path(), None);
+    let up = cpn(
+        &["emu", "up", scenario, "--name", name, "--scale", "1"],
+        dir.path(),
+        None,
+    );
+    assert!(up.status.success(), "{}", text(&up));
+
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("UTF-8 path");
+    let server = common::Server::start(&[
+        "--data",
+        data,
+        "--scenario",
+        scenario,
+        "--dataplane",
+        "emu",
+        "--emu-name",
+        name,
+        "--emu-state-dir",
+        state,
+    ]);
+    server.wait_ready();
+    let api = server.api();
+    let acme = api.tenant_with_token("acme");
+    let reply = api
+        .post(
+            "/api/v1/place",
+            Some(&acme),
+            &serde_json::json!({"requests": [
+                {"id": "r1", "from": "a", "service": "infer", "duration": "10 min"}
+            ]}),
+        )
+        .expect(200)
+        .json();
+    let reservation = &reply["results"][0]["reservations"][0];
+    let id = reservation["id"].as_u64().expect("a reservation id");
+
+    // The headend (router `a`, namespace tserve_r0) steers the service into the site's
+    // End.DT6, and probes from a's client reach the site.
+    let route = headend_route("tserve_r0", true);
+    let Some(cpn_dataplane::RouteAction::Seg6 { segs, .. }) = route else {
+        panic!("no seg6 route at the headend: {route:?}\n{}", server.log());
+    };
+    let dt6 = segs.last().expect("a segment").to_string();
+    // Sites are 0 (d-site, at router d = 3) and 1 (f-site, at f = 5).
+    assert!(
+        ["fcbb:bb00:3::d6:0", "fcbb:bb00:5::d6:1"].contains(&dt6.as_str()),
+        "{segs:?}"
+    );
+    let site = if dt6.ends_with("d6:0") { 0 } else { 1 };
+    let got = probe(name, 0, site, 20);
+    assert_eq!(got, 20, "probes reach the chosen site");
+
+    api.delete(&format!("/api/v1/reservations/{id}"), Some(&acme))
+        .expect(200);
+    assert_eq!(headend_route("tserve_r0", false), None, "{}", server.log());
+    assert_eq!(
+        probe(name, 0, site, 3),
+        0,
+        "nothing steers the service any more"
+    );
+
+    drop(server);
+    let down = cpn(&["emu", "down", "--name", name], dir.path(), None);
+    assert!(down.status.success(), "{}", text(&down));
+    assert_eq!(
+        emu::leftovers(name).expect("leftovers"),
+        Vec::<String>::new()
+    );
+}
+
+/// UDP datagrams from the client of router `router` to service 0's address at site `site`,
+/// and how many arrived.
+fn probe(name: &str, router: u32, site: u32, count: u32) -> u32 {
+    use std::net::{SocketAddrV6, UdpSocket};
+    let bind = |ns: String, addr: std::net::Ipv6Addr, port: u16| {
+        emu::in_netns(&ns, || {
+            UdpSocket::bind(SocketAddrV6::new(addr, port, 0, 0)).map_err(|e| {
+                cpn_dataplane::DataplaneError::Namespace {
+                    ns: ns.clone(),
+                    reason: e.to_string(),
+                }
+            })
+        })
+        .expect("bound")
+    };
+    let service = "fcbb:cc00::1".parse().expect("address");
+    let server = bind(emu::site_ns(name, site), service, 9000);
+    server
+        .set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .expect("timeout");
+    let client = bind(
+        emu::client_ns(name, router),
+        emu::client_addr(router, true),
+        0,
+    );
+    let mut got = 0;
+    let mut buf = [0u8; 16];
+    for i in 0..count {
+        let _ = client.send_to(&i.to_be_bytes(), SocketAddrV6::new(service, 9000, 0, 0));
+        if server.recv_from(&mut buf).is_ok() {
+            got += 1;
+        }
+    }
+    got
+}

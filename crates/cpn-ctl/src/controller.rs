@@ -17,7 +17,8 @@ use cpn_units::{Bandwidth, Nanos, Ratio};
 use serde::Serialize;
 
 use crate::event::{
-    Action, AgentRecord, ApiError, Call, Event, Record, Reply, TenantRecord, TokenRecord,
+    Action, AgentRecord, ApiError, Call, Event, Record, Reply, Steer, SteerRoute, TenantRecord,
+    TokenRecord,
 };
 use crate::log::{Command, LogEntry, ReplayError};
 use crate::views;
@@ -691,11 +692,12 @@ impl Controller {
             Applied::Release(id, owner) => {
                 let data = serde_json::json!({ "id": id });
                 self.emit("release", Some(owner.clone()), data, out);
-                out.push(Action::Steer {
+                out.push(Action::Steer(Steer {
                     reservation: *id,
                     headend: String::new(),
                     segments: Vec::new(),
-                });
+                    route: None,
+                }));
             }
             Applied::Circuit(view) => {
                 let data = serde_json::to_value(view).unwrap_or_default();
@@ -732,11 +734,18 @@ impl Controller {
         let nodes = &r.path.nodes;
         let Some(&first) = nodes.first() else { return };
         let name = |n: u32| self.scenario.routers[n as usize].name.clone();
-        out.push(Action::Steer {
+        out.push(Action::Steer(Steer {
             reservation: id,
             headend: name(first),
             segments: nodes.iter().skip(1).map(|&n| name(n)).collect(),
-        });
+            route: Some(SteerRoute {
+                ingress: cpn_model::RouterId(first),
+                site: r.site,
+                arcs: r.path.arcs.clone(),
+                service: r.request.service,
+                slice: r.request.slice,
+            }),
+        }));
     }
 
     /// Applies a command to the state: the one place where the network state changes.

@@ -90,11 +90,31 @@ pub enum Action {
     /// Tell subscribers of the event stream.
     Emit(cpn_api::StreamEvent),
     /// Program the data plane: steer a reservation's traffic (or stop, with no segments).
-    Steer {
-        reservation: u64,
-        headend: String,
-        segments: Vec<String>,
-    },
+    Steer(Steer),
+}
+
+/// A reservation's traffic to steer, or to stop steering (`route` is `None`, `segments`
+/// empty) when it is released.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Steer {
+    pub reservation: u64,
+    /// The headend's name, and the routers after it, by name (for people and logs).
+    pub headend: String,
+    pub segments: Vec<String>,
+    /// What a data plane needs to program the path, in the scenario's indices.
+    pub route: Option<SteerRoute>,
+}
+
+/// The path a reservation's traffic takes: from its ingress router over `arcs` (the routing
+/// graph's arcs, first hop first, so parallel links are told apart) to `site`, for the
+/// service's anycast prefix (or the raw-demand prefix), in `slice` when it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SteerRoute {
+    pub ingress: cpn_model::RouterId,
+    pub site: SiteId,
+    pub arcs: Vec<u32>,
+    pub service: Option<cpn_model::ServiceId>,
+    pub slice: Option<cpn_model::SliceId>,
 }
 
 /// A reply: JSON with a status.

@@ -17,6 +17,7 @@ mod views;
 
 pub use controller::{ADMIN_TENANT, Controller, MAX_BATCH, Principal, Stats, token_hash};
 pub use event::{
-    Action, AgentRecord, ApiError, Call, Event, Record, Reply, TenantRecord, TokenRecord,
+    Action, AgentRecord, ApiError, Call, Event, Record, Reply, Steer, SteerRoute, TenantRecord,
+    TokenRecord,
 };
 pub use log::{Command, LogEntry, ReplayError};

@@ -197,11 +197,12 @@ fn run(case: &Path) -> String {
                     log.push(*entry);
                 }
                 Action::Persist(other) => records.push(other),
-                Action::Steer {
+                Action::Steer(cpn_ctl::Steer {
                     reservation,
                     headend,
                     segments,
-                } => {
+                    ..
+                }) => {
                     let _ = writeln!(out, "steer {reservation} at {headend:?} via {segments:?}");
                 }
             }

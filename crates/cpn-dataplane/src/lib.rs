@@ -18,6 +18,7 @@ pub mod emu;
 mod error;
 mod netlink;
 mod state;
+pub mod steer;
 mod tc;
 
 pub use error::DataplaneError;

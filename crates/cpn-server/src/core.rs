@@ -57,6 +57,8 @@ pub(crate) struct Shared {
     bootstrapped: AtomicBool,
     agents_alive: AtomicU64,
     pub(crate) metrics: Metrics,
+    /// Where steering orders go, when a data plane is attached.
+    steer: Option<std::sync::mpsc::Sender<cpn_ctl::Steer>>,
 }
 
 /// Why a call could not be handed to the core.
@@ -310,6 +312,8 @@ pub struct CoreConfig {
     pub name: String,
     pub heartbeat_interval: Duration,
     pub queue: usize,
+    /// The data plane's inbox of steering orders (`cpn serve --dataplane emu`), if any.
+    pub steer: Option<std::sync::mpsc::Sender<cpn_ctl::Steer>>,
 }
 
 /// Starts the core thread on `store`: it waits for the leadership, loads the state, then serves.
@@ -329,6 +333,7 @@ pub(crate) fn start(
         bootstrapped: AtomicBool::new(false),
         agents_alive: AtomicU64::new(0),
         metrics: Metrics::default(),
+        steer: config.steer.clone(),
     });
     let handle = CoreHandle {
         tx,
@@ -567,7 +572,16 @@ fn serve(
                 Action::Emit(event) => {
                     let _ = h.events.send(Arc::new(event));
                 }
-                Action::Steer { .. } | Action::Persist(_) => {}
+                Action::Steer(steer) => {
+                    // The data plane runs on its own thread; a full or closed channel must
+                    // not stop the controller, so the order is dropped with a log line.
+                    if let Some(tx) = &h.steer
+                        && let Err(e) = tx.send(steer)
+                    {
+                        tracing::error!(error = %e, "the data plane is gone; steering order dropped");
+                    }
+                }
+                Action::Persist(_) => {}
             }
         }
     }

@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub bootstrap_token_hash: Option<String>,
     /// Events waiting for the core before calls are refused with 429.
     pub queue: usize,
+    /// Where steering orders go after they are committed (a data plane's inbox), if any.
+    pub steer: Option<std::sync::mpsc::Sender<cpn_ctl::Steer>>,
 }
 
 impl ServerConfig {
@@ -59,6 +61,7 @@ impl ServerConfig {
             limits: Limits::default(),
             bootstrap_token_hash: None,
             queue: 65_536,
+            steer: None,
         }
     }
 }
@@ -124,6 +127,7 @@ pub async fn start(config: ServerConfig, store: Box<dyn Store>) -> Result<Runnin
             name: config.name.clone(),
             heartbeat_interval: config.heartbeat_interval,
             queue: config.queue,
+            steer: config.steer.clone(),
         },
         store,
         config.scenario,
