@@ -16,6 +16,7 @@
 mod command;
 pub mod emu;
 mod error;
+pub mod ifit;
 mod netlink;
 mod state;
 pub mod steer;

@@ -38,6 +38,9 @@ pub const STATE_DIR: &str = "/run/cpn-emu";
 /// The nftables table of hop counters on every router.
 pub const COUNTER_TABLE: &str = "cpn";
 
+/// The chain of that table where a headend colours its client traffic.
+pub const MARK_CHAIN: &str = "colour";
+
 /// What a state file records: enough to find and remove everything, and to program the
 /// emulation later (the controller's data plane reads it).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -254,28 +257,40 @@ fn sysctls(ns: &str, role: Role) -> Result<(), DataplaneError> {
 
 /// Named counters of SRv6 packets (IPv6 routing header type 4) entering (`in_<dev>`, at
 /// prerouting) and leaving (`out_<dev>`, at postrouting, after a headend's encapsulation)
-/// each of the router's interfaces.
+/// each of the router's interfaces, and the same per colour of the alternate marking
+/// (`in_<dev>_c0`, `in_<dev>_c1`: the flow label's lowest bit, RFC 9341). Chain `colour`, empty
+/// until telemetry colours a headend's client traffic ([`crate::ifit`]), runs before them.
 fn install_counters(ns: &str, devs: &[&str]) -> Result<(), DataplaneError> {
     let mut script = format!("table ip6 {COUNTER_TABLE} {{\n");
     for dev in devs {
-        script.push_str(&format!(
-            "  counter in_{dev} {{ }}\n  counter out_{dev} {{ }}\n"
-        ));
+        for dir in ["in", "out"] {
+            script.push_str(&format!(
+                "  counter {dir}_{dev} {{ }}\n  counter {dir}_{dev}_c0 {{ }}\n  counter {dir}_{dev}_c1 {{ }}\n"
+            ));
+        }
     }
+    script.push_str(&format!(
+        "  chain {MARK_CHAIN} {{\n    type filter hook prerouting priority -350; policy accept;\n  }}\n"
+    ));
+    let rules = |dir: &str, dev: &str, test: &str| {
+        let mut r = format!("    {test} \"{dev}\" rt type 4 counter name \"{dir}_{dev}\"\n");
+        for c in 0..2 {
+            r.push_str(&format!(
+                "    {test} \"{dev}\" rt type 4 ip6 flowlabel & 0x1 == {c} counter name \"{dir}_{dev}_c{c}\"\n"
+            ));
+        }
+        r
+    };
     script
         .push_str("  chain pre {\n    type filter hook prerouting priority -300; policy accept;\n");
     for dev in devs {
-        script.push_str(&format!(
-            "    iifname \"{dev}\" rt type 4 counter name \"in_{dev}\"\n"
-        ));
+        script.push_str(&rules("in", dev, "iifname"));
     }
     script.push_str(
         "  }\n  chain post {\n    type filter hook postrouting priority 300; policy accept;\n",
     );
     for dev in devs {
-        script.push_str(&format!(
-            "    oifname \"{dev}\" rt type 4 counter name \"out_{dev}\"\n"
-        ));
+        script.push_str(&rules("out", dev, "oifname"));
     }
     script.push_str("  }\n}\n");
     in_netns(ns, || {
