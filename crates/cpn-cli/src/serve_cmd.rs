@@ -67,6 +67,9 @@ pub(crate) struct ServeArgs {
     /// Where the emulation's state file is.
     #[arg(long, default_value = cpn_dataplane::emu::STATE_DIR, env = "CPN_EMU_STATE_DIR")]
     emu_state_dir: PathBuf,
+    /// The alternate-marking period of in-flow telemetry with `--dataplane emu`.
+    #[arg(long, default_value = "100 ms")]
+    ifit_period: String,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -74,16 +77,29 @@ pub(crate) enum DataplaneArg {
     Emu,
 }
 
-/// Starts the data plane's thread for `--dataplane emu`: it takes the steering orders the
-/// core commits and programs the emulation; a failure is logged and the next order is
-/// taken (one bad order never stops the controller).
+/// The data plane of `--dataplane emu`: where the core sends steering orders, and where the
+/// data plane's telemetry comes back as controller events.
+struct EmuDataplane {
+    steer: std::sync::mpsc::Sender<cpn_ctl::Steer>,
+    telemetry: tokio::sync::mpsc::UnboundedReceiver<cpn_ctl::Event>,
+}
+
+/// Starts the data plane's thread for `--dataplane emu`. It takes the steering orders the
+/// core commits and programs the emulation, and measures every steered flow by alternate
+/// marking each `period`: a link whose loss moved by 0.2 points or more since it was last
+/// reported is reported to the controller as telemetry (which moves the reservations whose
+/// loss bound it breaks). A failure is logged and the next order or period taken: one bad
+/// order never stops the controller.
 fn start_emu_dataplane(
     scenario: Option<&cpn_model::Scenario>,
     name: &str,
     state_dir: &std::path::Path,
-) -> Result<std::sync::mpsc::Sender<cpn_ctl::Steer>, Failure> {
+    period: Duration,
+) -> Result<EmuDataplane, Failure> {
     use cpn_dataplane::emu;
+    use cpn_dataplane::ifit::{Monitor, Segment};
     use cpn_dataplane::steer::{Flow, Steering};
+    use std::sync::mpsc::RecvTimeoutError;
     let scenario =
         scenario.ok_or_else(|| Failure::bad("--dataplane emu needs the scenario (--scenario)"))?;
     let record = emu::read_state(state_dir, name).map_err(|e| {
@@ -106,41 +122,97 @@ fn start_emu_dataplane(
     let layout = emu::Layout::new(scenario, name, record.scale).map_err(Failure::bad)?;
     let mut steering = Steering::new(layout, scenario, cpn_dataplane::Linux);
     let (tx, rx) = std::sync::mpsc::channel::<cpn_ctl::Steer>();
+    let (events, telemetry) = tokio::sync::mpsc::unbounded_channel();
     std::thread::Builder::new()
         .name("cpn-dataplane".into())
         .spawn(move || {
-            for order in rx {
-                let id = order.reservation;
-                let result = match order.route {
-                    Some(r) => steering.steer(
-                        id,
-                        Flow {
-                            ingress: r.ingress,
-                            site: r.site,
-                            arcs: r.arcs,
-                            service: r.service,
-                            slice: r.slice,
-                        },
-                    ),
-                    None => steering.release(id),
-                };
-                match result {
-                    Ok(c) => tracing::info!(
-                        reservation = id,
-                        headend = %order.headend,
-                        added = c.added.len(),
-                        replaced = c.replaced.len(),
-                        removed = c.removed.len(),
-                        "data plane programmed"
-                    ),
-                    Err(e) => {
-                        tracing::error!(reservation = id, error = %e, "data plane not programmed")
+            let mut monitor = Monitor::new();
+            let mut reported: std::collections::BTreeMap<String, f64> = Default::default();
+            let mut next_tick = std::time::Instant::now() + period;
+            loop {
+                let wait = next_tick.saturating_duration_since(std::time::Instant::now());
+                match rx.recv_timeout(wait) {
+                    Ok(order) => {
+                        let id = order.reservation;
+                        let result = match order.route {
+                            Some(r) => {
+                                let headend = steering.layout().router(r.ingress);
+                                let arcs = r.arcs.clone();
+                                let flow = Flow {
+                                    ingress: r.ingress,
+                                    site: r.site,
+                                    arcs: r.arcs,
+                                    service: r.service,
+                                    slice: r.slice,
+                                };
+                                steering.steer(id, flow).and_then(|c| {
+                                    monitor
+                                        .watch(id, steering.layout(), &headend, &arcs)
+                                        .map(|()| c)
+                                })
+                            }
+                            None => steering
+                                .release(id)
+                                .and_then(|c| monitor.forget(id).map(|()| c)),
+                        };
+                        match result {
+                            Ok(c) => tracing::info!(
+                                reservation = id,
+                                headend = %order.headend,
+                                added = c.added.len(),
+                                replaced = c.replaced.len(),
+                                removed = c.removed.len(),
+                                "data plane programmed"
+                            ),
+                            Err(e) => tracing::error!(reservation = id, error = %e, "data plane not programmed"),
+                        }
+                        continue;
                     }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                next_tick += period;
+                if monitor.is_idle() {
+                    continue;
+                }
+                let blocks = match monitor.tick(period / 5) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::error!(error = %e, "in-flow telemetry failed this period");
+                        continue;
+                    }
+                };
+                let mut samples = Vec::new();
+                for (_, block) in blocks {
+                    if block.sent < 100 {
+                        continue;
+                    }
+                    for (segment, loss) in block.per_segment() {
+                        let Segment::Link(link) = segment else { continue };
+                        let last = reported.get(&link).copied().unwrap_or(0.0);
+                        if (loss - last).abs() >= 0.002 {
+                            reported.insert(link.clone(), loss);
+                            samples.push(cpn_api::TelemetrySample {
+                                link: Some(link),
+                                site: None,
+                                latency: None,
+                                loss: Some(format!("{:.3}%", loss * 100.0)),
+                                up: None,
+                            });
+                        }
+                    }
+                }
+                if !samples.is_empty() {
+                    tracing::info!(samples = samples.len(), "in-flow telemetry: loss changed");
+                    let _ = events.send(cpn_ctl::Event::Telemetry { samples });
                 }
             }
         })
         .map_err(|e| Failure::Internal(e.into()))?;
-    Ok(tx)
+    Ok(EmuDataplane {
+        steer: tx,
+        telemetry,
+    })
 }
 
 /// The settings a config file may hold: the flags' names with underscores.
@@ -310,12 +382,20 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
     if let Some(name) = args.name.or(file.name) {
         config.name = name;
     }
+    let mut telemetry = None;
     if let Some(DataplaneArg::Emu) = args.dataplane {
-        config.steer = Some(start_emu_dataplane(
+        let period = duration("ifit-period", &args.ifit_period)?;
+        if period < Duration::from_millis(10) {
+            return Err(Failure::bad("--ifit-period: at least 10 ms"));
+        }
+        let dataplane = start_emu_dataplane(
             scenario.as_ref(),
             &args.emu_name,
             &args.emu_state_dir,
-        )?);
+            period,
+        )?;
+        config.steer = Some(dataplane.steer);
+        telemetry = Some(dataplane.telemetry);
     }
     config.scenario = scenario;
     config.tls = tls;
@@ -331,6 +411,18 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
             .await
             .map_err(Failure::bad)?;
         eprintln!("cpn controller listening on {}", running.url());
+        // The data plane's telemetry goes to the core as events. The forwarder holds a
+        // handle of the core, so it is stopped before the core is.
+        let forward = telemetry.map(|mut rx| {
+            let core = running.core.clone();
+            tokio::spawn(async move {
+                while let Some(event) = rx.recv().await {
+                    if !core.post(event) {
+                        tracing::warn!("the controller is busy: in-flow telemetry dropped");
+                    }
+                }
+            })
+        });
         let bootstrapped = running.core.clone();
         let wrote = tokio::spawn(async move {
             // The token file is written once the core has created the token, never before.
@@ -360,6 +452,10 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
             let _ = wrote.await;
         } else {
             wrote.abort();
+        }
+        if let Some(f) = forward {
+            f.abort();
+            let _ = f.await;
         }
         running.shutdown().await.map_err(Failure::bad)
     })

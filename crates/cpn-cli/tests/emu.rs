@@ -306,3 +306,182 @@ fn probe(name: &str, router: u32, site: u32, count: u32) -> u32 {
     }
     got
 }
+
+/// Counter `name` of router namespace `ns`.
+fn counter(ns: &str, name: &str) -> u64 {
+    emu::counters(ns)
+        .expect("counters")
+        .get(name)
+        .copied()
+        .unwrap_or(0)
+}
+
+#[test]
+fn serve_moves_a_reservation_off_a_link_that_in_flow_telemetry_finds_lossy() {
+    if !root("serve_moves_a_reservation_off_a_link_that_in_flow_telemetry_finds_lossy") {
+        return;
+    }
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let name = "tloop";
+    let scenario = common::workspace().join("crates/cpn-dataplane/tests/emu-test.toml");
+    let scenario = scenario.to_str().expect("UTF-8 path");
+    let state = dir.path().to_str().expect("UTF-8 path");
+    let _ = cpn(&["emu", "down", "--name", name], dir.path(), None);
+    let up = cpn(
+        &["emu", "up", scenario, "--name", name, "--scale", "1"],
+        dir.path(),
+        None,
+    );
+    assert!(up.status.success(), "{}", text(&up));
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("UTF-8 path");
+    let server = common::Server::start(&[
+        "--data",
+        data,
+        "--scenario",
+        scenario,
+        "--dataplane",
+        "emu",
+        "--emu-name",
+        name,
+        "--emu-state-dir",
+        state,
+        "--ifit-period",
+        "100 ms",
+    ]);
+    server.wait_ready();
+    let api = server.api();
+    let acme = api.tenant_with_token("acme");
+    api.post(
+        "/api/v1/place",
+        Some(&acme),
+        &serde_json::json!({"requests": [{
+            "id": "r1", "from": "a", "service": "infer", "duration": "10 min", "max_loss": "0.5%"
+        }]}),
+    )
+    .expect(200);
+    let headend = emu::router_ns(name, 0);
+    let Some(cpn_dataplane::RouteAction::Seg6 {
+        segs: first_segs,
+        dev: lossy_dev,
+        ..
+    }) = headend_route(&headend, true)
+    else {
+        panic!("no seg6 route at the headend\n{}", server.log());
+    };
+
+    // Traffic from a's client to the service, 8000 datagrams a second.
+    let service: std::net::Ipv6Addr = "fcbb:cc00::1".parse().expect("address");
+    let client = emu::in_netns(&emu::client_ns(name, 0), || {
+        std::net::UdpSocket::bind("[::]:0").map_err(|e| cpn_dataplane::DataplaneError::Namespace {
+            ns: "client".into(),
+            reason: e.to_string(),
+        })
+    })
+    .expect("client socket");
+    let stop = Arc::new(AtomicBool::new(false));
+    let sender = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut sent = 0u64;
+            let to = std::net::SocketAddrV6::new(service, 9000, 0, 0);
+            while !stop.load(Ordering::Relaxed) {
+                let due = started.elapsed().as_micros() as u64 * 8 / 1000;
+                while sent < due {
+                    let _ = client.send_to(&sent.to_be_bytes(), to);
+                    sent += 1;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(800));
+
+    // 1% loss on the headend's first link, after its counters.
+    let script = format!(
+        "table ip6 loss {{\n  chain post {{\n    type filter hook postrouting priority 400; policy accept;\n    oifname \"{lossy_dev}\" rt type 4 numgen random mod 1000 < 10 drop\n  }}\n}}\n"
+    );
+    let injected = Instant::now();
+    emu::in_netns(&headend, || {
+        let mut child = std::process::Command::new("nft")
+            .args(["-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|source| cpn_dataplane::DataplaneError::Spawn {
+                program: "nft".into(),
+                source,
+            })?;
+        use std::io::Write;
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(script.as_bytes());
+        }
+        let status = child
+            .wait()
+            .map_err(|source| cpn_dataplane::DataplaneError::Spawn {
+                program: "nft".into(),
+                source,
+            })?;
+        assert!(status.success(), "nft refused {script}");
+        Ok(())
+    })
+    .expect("loss injected");
+
+    // The controller moves the reservation; the headend gets another list.
+    let new_route = loop {
+        let route = headend_route(&headend, true);
+        if let Some(cpn_dataplane::RouteAction::Seg6 { segs, dev, .. }) = &route
+            && *segs != first_segs
+        {
+            break (segs.clone(), dev.clone());
+        }
+        assert!(
+            injected.elapsed() < Duration::from_secs(15),
+            "no re-selection 15 s after the loss began\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let reprogrammed = injected.elapsed();
+    let (segs, dev) = new_route;
+    assert_ne!(
+        dev, lossy_dev,
+        "the new path leaves by another link: {segs:?}"
+    );
+    let out = format!("out_{dev}");
+    let before = counter(&headend, &out);
+    while counter(&headend, &out) <= before {
+        assert!(
+            injected.elapsed() < Duration::from_secs(20),
+            "no traffic on the new path"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let carrying = injected.elapsed();
+    eprintln!(
+        "closed loop through cpn serve: headend reprogrammed {:.0} ms and traffic on the new path {:.0} ms after the loss began (period 100 ms; first {first_segs:?}, then {segs:?})",
+        reprogrammed.as_secs_f64() * 1e3,
+        carrying.as_secs_f64() * 1e3
+    );
+    let log = server.log();
+    assert!(log.contains("in-flow telemetry: loss changed"), "{log}");
+    let list = api
+        .get("/api/v1/reservations", Some(&acme))
+        .expect(200)
+        .json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+
+    stop.store(true, Ordering::Relaxed);
+    let _ = sender.join();
+    drop(server);
+    let down = cpn(&["emu", "down", "--name", name], dir.path(), None);
+    assert!(down.status.success(), "{}", text(&down));
+    assert_eq!(
+        emu::leftovers(name).expect("leftovers"),
+        Vec::<String>::new()
+    );
+}

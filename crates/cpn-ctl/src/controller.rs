@@ -718,6 +718,13 @@ impl Controller {
                     let view = views::recovery(r);
                     let data = serde_json::to_value(&view).unwrap_or_default();
                     self.emit("recovery", Some(owner.clone()), data, out);
+                    // The old reservation is gone: its steering goes before the new one's.
+                    out.push(Action::Steer(Steer {
+                        reservation: view.old,
+                        headend: String::new(),
+                        segments: Vec::new(),
+                        route: None,
+                    }));
                     if let Some(new) = view.new {
                         self.steer(new, out);
                     }
@@ -1093,6 +1100,10 @@ impl Controller {
                     Some(true) => {
                         self.sched.link_up(id);
                         Ok(Vec::new())
+                    }
+                    // A measured loss may break reservations' loss bounds: they move.
+                    None if loss.is_some() => {
+                        self.sched.link_measured(id).map_err(|e| bad(e.to_string()))
                     }
                     None => Ok(Vec::new()),
                 }

@@ -11,6 +11,7 @@
 //! hop's tail and the in counter of its head, so consecutive points bound a link (out to in)
 //! or a router (in to out), and [`LossReport`] attributes each lost packet to one of them.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -147,8 +148,7 @@ impl BlockMeter {
 
     fn values(&self, c: usize) -> Result<Vec<u64>, DataplaneError> {
         let mut now = Vec::with_capacity(self.points.len());
-        let mut cache: std::collections::BTreeMap<&str, std::collections::BTreeMap<String, u64>> =
-            std::collections::BTreeMap::new();
+        let mut cache: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
         for p in &self.points {
             if !cache.contains_key(p.ns.as_str()) {
                 cache.insert(&p.ns, counters(&p.ns)?);
@@ -232,6 +232,106 @@ impl LossReport {
         self.per_segment()
             .into_iter()
             .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+}
+
+/// Alternate marking of every watched flow, period after period: [`Monitor::tick`] ends a
+/// period at every colouring headend and returns each flow's block.
+#[derive(Debug, Default)]
+pub struct Monitor {
+    colour: u8,
+    /// Headend namespace to the flows it colours for.
+    headends: BTreeMap<String, usize>,
+    flows: BTreeMap<u64, FlowMeter>,
+}
+
+#[derive(Debug)]
+struct FlowMeter {
+    headend: String,
+    meter: BlockMeter,
+    segments: Vec<Segment>,
+    /// Blocks still to be ignored: a new flow's first blocks may hold packets coloured
+    /// before its meter started.
+    warming: u8,
+}
+
+impl Monitor {
+    pub fn new() -> Monitor {
+        Monitor::default()
+    }
+
+    /// Watches flow `id` from headend namespace `headend` over `arcs` (replacing what was
+    /// watched under that id); its headend starts colouring if it did not.
+    pub fn watch(
+        &mut self,
+        id: u64,
+        layout: &Layout,
+        headend: &str,
+        arcs: &[u32],
+    ) -> Result<(), DataplaneError> {
+        self.forget(id)?;
+        if !self.headends.contains_key(headend) {
+            set_colour(headend, self.colour)?;
+        }
+        let (points, segments) = points(layout, arcs);
+        let meter = BlockMeter::new(points, self.colour)?;
+        *self.headends.entry(headend.to_string()).or_default() += 1;
+        self.flows.insert(
+            id,
+            FlowMeter {
+                headend: headend.to_string(),
+                meter,
+                segments,
+                warming: 2,
+            },
+        );
+        Ok(())
+    }
+
+    /// Stops watching flow `id`; a headend with no flow left stops colouring.
+    pub fn forget(&mut self, id: u64) -> Result<(), DataplaneError> {
+        let Some(flow) = self.flows.remove(&id) else {
+            return Ok(());
+        };
+        if let Some(n) = self.headends.get_mut(&flow.headend) {
+            *n -= 1;
+            if *n == 0 {
+                self.headends.remove(&flow.headend);
+                stop_colouring(&flow.headend)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// Ends the current period: every colouring headend switches colour, and after `guard`
+    /// (when the period's packets have arrived everywhere) each flow's block is read. Flows
+    /// still warming up are left out.
+    pub fn tick(
+        &mut self,
+        guard: std::time::Duration,
+    ) -> Result<Vec<(u64, LossReport)>, DataplaneError> {
+        let done = self.colour;
+        self.colour ^= 1;
+        for headend in self.headends.keys() {
+            set_colour(headend, self.colour)?;
+        }
+        std::thread::sleep(guard);
+        let mut out = Vec::new();
+        for (&id, flow) in &mut self.flows {
+            let block = flow.meter.read(done)?;
+            if flow.warming > 0 {
+                flow.warming -= 1;
+                continue;
+            }
+            if let Some(block) = block {
+                out.push((id, LossReport::new(&block, &flow.segments)));
+            }
+        }
+        Ok(out)
     }
 }
 

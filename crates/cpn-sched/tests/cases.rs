@@ -5,7 +5,7 @@
 use cpn_model::{LinkId, NoImports, RouterId, Scenario, SliceId};
 use cpn_route::Objective;
 use cpn_sched::{Isolation, PlaceRequest, Placed, Recovery, Scheduler};
-use cpn_units::{Bandwidth, Flops, Nanos};
+use cpn_units::{Bandwidth, Flops, Nanos, Ratio};
 
 const HOUR: u64 = 3_600;
 
@@ -355,6 +355,50 @@ fn a_failed_link_moves_reservations_onto_backup_paths() {
     assert_eq!(moved.path.nodes, vec![0, 2]);
     // The old path's bandwidth was returned.
     assert_eq!(s.link_calendar(ab).traffic_at(None, 0), 0);
+}
+
+#[test]
+fn measured_loss_beyond_a_bound_moves_the_reservation_and_within_it_does_not() {
+    let scenario = two_sites();
+    let mut s = Scheduler::new(&scenario);
+    let ab = scenario
+        .links
+        .iter()
+        .find(|l| l.name == "a-b")
+        .expect("link")
+        .id;
+    let mut q = request("job", RouterId(0), 50);
+    q.max_loss = Some(Ratio(5_000_000_000)); // 0.5%
+    let Placed::Accepted { reservation, .. } = s.place(q).expect("valid") else {
+        panic!("refused")
+    };
+    assert_eq!(
+        s.reservation(reservation).expect("kept").path.nodes,
+        vec![0, 1, 2]
+    );
+    // 0.4% on a-b: within the bound, nothing moves.
+    s.set_link_metrics(ab, None, Some(Ratio(4_000_000_000)));
+    assert!(s.link_measured(ab).expect("measured").is_empty());
+    // 1%: beyond it; a path to the same site without a-b is taken.
+    s.set_link_metrics(ab, None, Some(Ratio(10_000_000_000)));
+    let out = s.link_measured(ab).expect("measured");
+    let [Recovery::Rerouted { old, new, .. }] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(*old, reservation);
+    assert_eq!(s.reservation(*new).expect("kept").path.nodes, vec![0, 2]);
+    // A reservation without a loss bound stays whatever the loss.
+    let Placed::Accepted {
+        reservation: free, ..
+    } = s.place(request("free", RouterId(0), 1)).expect("valid")
+    else {
+        panic!("refused")
+    };
+    let links = s.reservation(free).expect("kept").links.clone();
+    for l in links {
+        s.set_link_metrics(l, None, Some(Ratio(500_000_000_000)));
+        assert!(s.link_measured(l).expect("measured").is_empty());
+    }
 }
 
 #[test]

@@ -53,6 +53,29 @@ impl Scheduler {
         Ok(out)
     }
 
+    /// Telemetry measured `link` again (after [`Scheduler::set_link_metrics`]): every
+    /// reservation across it whose path now loses more than its request's `max_loss` is
+    /// placed again, as after a failure (a path to the same site that meets the bound first,
+    /// another site next), or reported lost. Latency bounds are left alone: a reservation's
+    /// latency includes its processing, which telemetry of a link does not change.
+    pub fn link_measured(&mut self, link: LinkId) -> Result<Vec<Recovery>, SchedError> {
+        let g = self.engine.graph();
+        let hit: Vec<ReservationId> = self
+            .reservations
+            .values()
+            .filter(|r| r.links.contains(&link))
+            .filter(|r| {
+                r.request.max_loss.is_some_and(|bound| {
+                    // Loss along a path: 1 - Π(1 - loss), from the additive -ln(1 - loss).
+                    let log: f64 = r.links.iter().map(|&l| g.loss_log(l)).sum();
+                    1.0 - (-log).exp() > bound.as_fraction()
+                })
+            })
+            .map(|r| r.id)
+            .collect();
+        self.recover(hit)
+    }
+
     /// A link came back: it serves new placements again (nothing moves back by itself).
     pub fn link_up(&mut self, link: LinkId) {
         self.engine.graph_mut().set_up(link, true);
