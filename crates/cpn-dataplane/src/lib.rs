@@ -18,6 +18,7 @@ pub mod emu;
 mod error;
 pub mod ifit;
 mod netlink;
+pub mod stamp;
 mod state;
 pub mod steer;
 mod tc;

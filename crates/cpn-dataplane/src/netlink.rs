@@ -14,7 +14,7 @@ use netlink_packet_core::{
     NetlinkMessage, NetlinkPayload,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
-use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkMessage, State};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteLwEnCapType, RouteLwTunnelEncap, RouteMessage,
     RouteProtocol, RouteScope, RouteSeg6IpTunnel, RouteSeg6LocalTunnel, RouteType, Seg6Header,
@@ -93,6 +93,40 @@ impl Netlink {
             }
         }
         Ok(())
+    }
+
+    /// The interfaces (other than `lo`) whose operational state is not up yet. A veth that
+    /// was just set up drops what it is given until the kernel's link watcher activates it,
+    /// up to a second later.
+    pub(crate) fn not_up(&mut self) -> Result<Vec<String>, DataplaneError> {
+        let replies = self.request(
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            NLM_F_DUMP,
+            "interfaces",
+            "dump",
+        )?;
+        let mut out = Vec::new();
+        for reply in replies {
+            let RouteNetlinkMessage::NewLink(link) = reply else {
+                continue;
+            };
+            let mut name = None;
+            let mut up = false;
+            for attr in &link.attributes {
+                match attr {
+                    LinkAttribute::IfName(n) => name = Some(n.clone()),
+                    LinkAttribute::OperState(State::Up) => up = true,
+                    _ => {}
+                }
+            }
+            if let Some(name) = name
+                && name != "lo"
+                && !up
+            {
+                out.push(name);
+            }
+        }
+        Ok(out)
     }
 
     fn ifindex(&self, dev: &str, object: &dyn std::fmt::Display) -> Result<u32, DataplaneError> {

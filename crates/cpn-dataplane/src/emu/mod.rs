@@ -167,6 +167,25 @@ fn build(layout: &Layout) -> Result<(), DataplaneError> {
             install_counters(&n.name, &devs)?;
         }
         Ok(())
+    })?;
+    // Up means ready: every interface carries packets (see `Netlink::not_up`).
+    let deadline = Instant::now() + std::time::Duration::from_secs(5);
+    parallel(&layout.namespaces, |n| {
+        let mut nl = crate::netlink::Netlink::open(&n.name)?;
+        loop {
+            let waiting = nl.not_up()?;
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(DataplaneError::invalid(
+                    &n.name,
+                    "interfaces",
+                    format!("not up 5 s after they were set up: {}", waiting.join(", ")),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     })
 }
 
