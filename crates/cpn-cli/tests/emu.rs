@@ -253,6 +253,40 @@ fn serve_steers_reservations_into_the_emulation_and_releases_remove_them() {
     let got = probe(name, 0, site, 20);
     assert_eq!(got, 20, "probes reach the chosen site");
 
+    // A restarted controller programs the reservations it restores: the route, deleted
+    // while it was down, comes back.
+    let mut server = server;
+    assert!(
+        server.stop().is_some_and(|s| s.success()),
+        "{}",
+        server.log()
+    );
+    let del = Command::new("ip")
+        .args(["-n", "tserve_r0", "-6", "route", "del", "fcbb:cc00::/48"])
+        .output()
+        .expect("ip");
+    assert!(del.status.success(), "{}", text(&del));
+    let server = common::Server::start(&[
+        "--data",
+        data,
+        "--dataplane",
+        "emu",
+        "--emu-name",
+        name,
+        "--emu-state-dir",
+        state,
+        "--scenario",
+        scenario,
+    ]);
+    server.wait_ready();
+    let api = server.api();
+    let back = headend_route("tserve_r0", true);
+    assert!(
+        matches!(&back, Some(cpn_dataplane::RouteAction::Seg6 { segs: again, .. }) if *again == segs),
+        "{back:?}\n{}",
+        server.log()
+    );
+
     api.delete(&format!("/api/v1/reservations/{id}"), Some(&acme))
         .expect(200);
     assert_eq!(headend_route("tserve_r0", false), None, "{}", server.log());

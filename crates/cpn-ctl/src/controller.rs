@@ -733,6 +733,22 @@ impl Controller {
         }
     }
 
+    /// A steering order for every live reservation: what a data plane attached after a
+    /// start or a reload needs to program the paths the state already holds.
+    pub fn steering(&self) -> Vec<Steer> {
+        let mut actions = Vec::new();
+        for r in self.sched.reservations() {
+            self.steer(r.id.0, &mut actions);
+        }
+        actions
+            .into_iter()
+            .filter_map(|a| match a {
+                Action::Steer(s) => Some(s),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Asks the data plane to steer a reservation's traffic along its path.
     fn steer(&self, id: u64, out: &mut Vec<Action>) {
         let Some(r) = self.sched.reservation(ReservationId(id)) else {

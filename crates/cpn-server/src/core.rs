@@ -419,6 +419,15 @@ fn run(
             scenario = %ctl.scenario().name,
             "state loaded; leading"
         );
+        // A data plane learns the paths of the reservations the state already holds.
+        if let Some(tx) = &h.steer {
+            for order in ctl.steering() {
+                if tx.send(order).is_err() {
+                    tracing::error!("the data plane is gone; restored steering not sent");
+                    break;
+                }
+            }
+        }
         h.ready.store(true, Ordering::Release);
         let outcome = serve(&mut ctl, store.as_mut(), &rx, &h);
         h.ready.store(false, Ordering::Release);
