@@ -9,6 +9,10 @@
 //! - **The emulated network** ([`emu`]): one namespace per router, site and client of a
 //!   scenario, veth links shaped to the scenario's bandwidth, the SID plan of
 //!   `cpn_route::srv6`, and its complete teardown.
+//! - **Steering** ([`steer`]): the controller's reservations as headend routes and slice
+//!   classes in the emulation.
+//! - **Measuring it** ([`ifit`], [`stamp`]): loss per hop by alternate marking (RFC 9341)
+//!   and delay by STAMP probes (RFC 8762) along steered paths.
 //!
 //! It must never be linked into the pure core: it does I/O, needs root, and changes the
 //! machine's namespaces. Nothing here decides anything; it programs what it is told.
