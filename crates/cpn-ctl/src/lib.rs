@@ -11,6 +11,7 @@
 mod controller;
 mod event;
 mod log;
+mod market;
 mod metrics;
 mod task;
 mod views;
@@ -20,3 +21,4 @@ pub use event::{
     Action, AgentRecord, ApiError, Call, Event, Record, Reply, TenantRecord, TokenRecord,
 };
 pub use log::{Command, LogEntry, ReplayError};
+pub use market::{MarketConfig, MarketError};
