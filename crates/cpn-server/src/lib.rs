@@ -27,7 +27,7 @@ use cpn_model::Scenario;
 use cpn_store::Store;
 
 pub use crate::core::{
-    CoreConfig, CoreHandle, LoadError, load, ops_of, read_records, read_scenario,
+    CoreConfig, CoreHandle, LoadError, MarketSetup, load, ops_of, read_records, read_scenario,
 };
 pub use crate::http::{ApiDoc, Limits};
 
@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub bootstrap_token_hash: Option<String>,
     /// Events waiting for the core before calls are refused with 429.
     pub queue: usize,
+    /// The capacity market: its operator key and settings (none: no market).
+    pub market: Option<MarketSetup>,
 }
 
 impl ServerConfig {
@@ -59,6 +61,7 @@ impl ServerConfig {
             limits: Limits::default(),
             bootstrap_token_hash: None,
             queue: 65_536,
+            market: None,
         }
     }
 }
@@ -124,6 +127,7 @@ pub async fn start(config: ServerConfig, store: Box<dyn Store>) -> Result<Runnin
             name: config.name.clone(),
             heartbeat_interval: config.heartbeat_interval,
             queue: config.queue,
+            market: config.market,
         },
         store,
         config.scenario,
