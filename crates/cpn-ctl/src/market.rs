@@ -858,12 +858,16 @@ impl Controller {
         };
         let interval = m.config.round_interval_s;
         let mut round = false;
-        if interval > 0 {
-            let next = *m
-                .next_round_s
-                .get_or_insert_with(|| (now_s / interval + 1).saturating_mul(interval));
+        // The next multiple of the interval after now; none when rounds are on call only.
+        let boundary = |interval: u64| {
+            now_s
+                .checked_div(interval)
+                .map(|n| (n + 1).saturating_mul(interval))
+        };
+        if let Some(after_now) = boundary(interval) {
+            let next = *m.next_round_s.get_or_insert(after_now);
             if now_s >= next {
-                m.next_round_s = Some((now_s / interval + 1).saturating_mul(interval));
+                m.next_round_s = Some(after_now);
                 round = m.ledger.open_bids().next().is_some()
                     || m.ledger.open_offers().next().is_some();
             }
