@@ -262,19 +262,24 @@ impl std::fmt::Debug for MarketSetup {
     }
 }
 
-/// Opens the market of a store: the stored ledger header, or a new one written now.
+/// Opens the market of a store: the stored ledger header, or a new one written now. A ledger
+/// that holds nothing yet (`traded` false: no market command in the log) is made again for
+/// the given key, so that a store moved to another machine needs no key it never used.
 fn open_market(
     store: &mut dyn Store,
     ctl: &mut Controller,
     market: Option<&MarketSetup>,
+    traded: bool,
 ) -> Result<(), LoadError> {
     let stored = store.get(Table::Meta, LEDGER_KEY)?;
     let Some(setup) = market else {
-        return match stored {
-            Some(_) => Err(LoadError::NoOperatorKey),
-            None => Ok(()),
+        return if stored.is_some() && traded {
+            Err(LoadError::NoOperatorKey)
+        } else {
+            Ok(())
         };
     };
+    let operator = cpn_ledger::AccountId::of(&setup.operator);
     let header = match stored {
         Some(text) => {
             let bytes = hex::decode(&text).map_err(|e| LoadError::Decode {
@@ -282,16 +287,26 @@ fn open_market(
                 key: LEDGER_KEY.into(),
                 message: e.to_string(),
             })?;
-            cpn_ledger::LedgerHeader::decode(&bytes).map_err(|e| LoadError::Decode {
-                table: Table::Meta.name(),
-                key: LEDGER_KEY.into(),
-                message: e.to_string(),
-            })?
+            let header =
+                cpn_ledger::LedgerHeader::decode(&bytes).map_err(|e| LoadError::Decode {
+                    table: Table::Meta.name(),
+                    key: LEDGER_KEY.into(),
+                    message: e.to_string(),
+                })?;
+            if header.operator == operator || traded {
+                Some(header)
+            } else {
+                None
+            }
         }
+        None => None,
+    };
+    let header = match header {
+        Some(header) => header,
         None => {
             let header = cpn_ledger::LedgerHeader {
                 name: format!("cpn market on {}", ctl.scenario().name),
-                operator: cpn_ledger::AccountId::of(&setup.operator),
+                operator,
                 penalty_ppm: setup.penalty_ppm,
             };
             store.commit(&[Op::Put {
@@ -344,7 +359,8 @@ pub fn load(
     let (records, log) = read_records(store)?;
     let n = log.len();
     let mut ctl = Controller::new(scenario);
-    open_market(store, &mut ctl, market)?;
+    let traded = log.iter().any(|e| e.command.kind().starts_with("market_"));
+    open_market(store, &mut ctl, market, traded)?;
     ctl.restore(records, log)?;
     Ok((ctl, n))
 }
