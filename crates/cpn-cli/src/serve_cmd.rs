@@ -291,6 +291,20 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
         .admin_token_file
         .or(file.admin_token_file)
         .unwrap_or_else(|| data.join("admin.token"));
+    // Market settings are checked before anything is opened or made.
+    for (flag, value) in [
+        ("market-round-interval", &args.market_round_interval),
+        ("market-settle-grace", &args.market_settle_grace),
+        ("market-round-interval", &file.market_round_interval),
+        ("market-settle-grace", &file.market_settle_grace),
+    ] {
+        if let Some(v) = value {
+            seconds(flag, v)?;
+        }
+    }
+    let store = open_store(&data, store_address.as_deref())?;
+    // The operator's key is made only once the store opened: a start that fails leaves
+    // nothing behind.
     let market = market_setup(
         &args
             .operator_key
@@ -305,7 +319,6 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
             .as_deref(),
         args.market_penalty_ppm.or(file.market_penalty_ppm),
     )?;
-    let store = open_store(&data, store_address.as_deref())?;
     let (secret, generated) = bootstrap_secret()?;
     let mut config = ServerConfig::new(listen);
     if let Some(name) = args.name.or(file.name) {
