@@ -54,7 +54,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "CPN_RATE_LIMIT")]
     rate_limit: Option<f64>,
     /// The market operator's ed25519 key file (64 hex digits), created with mode 0600 on
-    /// first start [default: <data>/operator.key]. Controllers sharing a store need the same.
+    /// first start [default: <data>/operator.key]. Controllers sharing a store (--store) need
+    /// the same one, given here: without it they run no market.
     #[arg(long, env = "CPN_OPERATOR_KEY")]
     operator_key: Option<PathBuf>,
     /// How often the timer clears a market round when orders are open, at multiples of this
@@ -305,20 +306,25 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
     let store = open_store(&data, store_address.as_deref())?;
     // The operator's key is made only once the store opened: a start that fails leaves
     // nothing behind.
-    let market = market_setup(
-        &args
-            .operator_key
-            .or(file.operator_key)
-            .unwrap_or_else(|| data.join("operator.key")),
-        true,
-        args.market_round_interval
-            .or(file.market_round_interval)
-            .as_deref(),
-        args.market_settle_grace
-            .or(file.market_settle_grace)
-            .as_deref(),
-        args.market_penalty_ppm.or(file.market_penalty_ppm),
-    )?;
+    // A shared store's controllers must sign with one key: it is never made for them.
+    let key = args.operator_key.or(file.operator_key);
+    let market = match (&key, &store_address) {
+        (None, Some(_)) => {
+            tracing::warn!("a shared store and no --operator-key: this controller runs no market");
+            None
+        }
+        _ => market_setup(
+            &key.unwrap_or_else(|| data.join("operator.key")),
+            true,
+            args.market_round_interval
+                .or(file.market_round_interval)
+                .as_deref(),
+            args.market_settle_grace
+                .or(file.market_settle_grace)
+                .as_deref(),
+            args.market_penalty_ppm.or(file.market_penalty_ppm),
+        )?,
+    };
     let (secret, generated) = bootstrap_secret()?;
     let mut config = ServerConfig::new(listen);
     if let Some(name) = args.name.or(file.name) {
