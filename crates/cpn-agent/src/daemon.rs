@@ -56,7 +56,7 @@ pub enum AgentError {
 }
 
 /// What an HTTP call to the controller came to.
-enum Call<T> {
+pub(crate) enum Call<T> {
     Ok(T),
     /// A 4xx: the controller understood and said no.
     Refused(u16, String),
@@ -65,7 +65,7 @@ enum Call<T> {
 }
 
 /// The agent's view of the controller.
-struct Link {
+pub(crate) struct Link {
     http: reqwest::blocking::Client,
     base: String,
     token: String,
@@ -94,7 +94,16 @@ impl Link {
         })
     }
 
-    fn post<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+    pub(crate) fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Call<T> {
+        let sent = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send();
+        Self::reply(sent, "GET", path)
+    }
+
+    pub(crate) fn post<B: serde::Serialize, T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
@@ -105,21 +114,29 @@ impl Link {
             .bearer_auth(&self.token)
             .json(body)
             .send();
+        Self::reply(sent, "POST", path)
+    }
+
+    fn reply<T: serde::de::DeserializeOwned>(
+        sent: reqwest::Result<reqwest::blocking::Response>,
+        method: &str,
+        path: &str,
+    ) -> Call<T> {
         let response = match sent {
             Ok(r) => r,
-            Err(e) => return Call::Unreachable(format!("POST {path}: {e}")),
+            Err(e) => return Call::Unreachable(format!("{method} {path}: {e}")),
         };
         let status = response.status();
         let text = response.text().unwrap_or_default();
         if status.is_success() {
             match serde_json::from_str(&text) {
                 Ok(v) => Call::Ok(v),
-                Err(e) => Call::Unreachable(format!("POST {path}: unexpected reply: {e}")),
+                Err(e) => Call::Unreachable(format!("{method} {path}: unexpected reply: {e}")),
             }
         } else if status.is_client_error() && status.as_u16() != 429 {
             Call::Refused(status.as_u16(), text)
         } else {
-            Call::Unreachable(format!("POST {path}: {status}: {text}"))
+            Call::Unreachable(format!("{method} {path}: {status}: {text}"))
         }
     }
 }
@@ -175,6 +192,13 @@ fn sleep_or_stop(d: Duration, stop: &AtomicBool) -> bool {
     stop.load(Ordering::Relaxed)
 }
 
+/// Unix seconds now.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 fn registration(config: &AgentConfig, key: &SigningKey) -> Result<AgentRegistration, AgentError> {
     let mut nonce = [0u8; 16];
     getrandom::fill(&mut nonce).map_err(|e| AgentError::Setup(format!("randomness: {e}")))?;
@@ -218,6 +242,7 @@ pub fn run(
     let started: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(HashSet::new()));
     let running = Arc::new(AtomicUsize::new(0));
     let mut registered = false;
+    let mut market_due = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         if !registered {
             let r = registration(&config, &key)?;
@@ -256,6 +281,14 @@ pub fn run(
                         .unwrap_or(false);
                     if fresh {
                         spawn_runner(&config, &link, task, &running, &stop);
+                    }
+                }
+                // Usage reports for the market: at most once a second, after a heartbeat
+                // the controller answered.
+                if Instant::now() >= market_due {
+                    market_due = Instant::now() + Duration::from_secs(1);
+                    if let Err(e) = crate::usage::report(&link, &key, &config.site, unix_now()) {
+                        tracing::warn!(error = %e, "market usage reports not sent; retrying");
                     }
                 }
                 backoff.jitter(config.interval)

@@ -4,7 +4,7 @@
 //! facts) and `cats` turns a measurement into CATS metrics; `identity` keeps the node's ed25519
 //! key, `daemon` registers (signed) and heartbeats the node's load, and runs the tasks the
 //! controller assigns through `exec`, the wrapper that applies the task's limits and meters its
-//! CPU time.
+//! CPU time; `usage` signs the usage reports of the market contracts at its site.
 //!
 //! The agent never decides where work goes: it runs what it is given and reports what
 //! happened. Everything that turns figures into scores is a pure function of a
@@ -17,3 +17,4 @@ pub mod exec;
 pub mod identity;
 mod load;
 pub mod measure;
+pub mod usage;

@@ -9,8 +9,10 @@
 
 mod agent;
 mod convert;
+mod market;
 mod wire;
 
 pub use agent::{AgentRegistration, REGISTRATION_MAX_SKEW_MS, SignatureCheck, registration_bytes};
 pub use convert::{FieldError, objective, slice, to_place, to_route};
+pub use market::*;
 pub use wire::*;

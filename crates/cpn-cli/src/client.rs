@@ -103,6 +103,31 @@ impl Client {
         )
     }
 
+    /// A GET whose reply is bytes, not JSON (the ledger file).
+    pub(crate) fn get_bytes(&self, path: &str) -> Result<Vec<u8>, Failure> {
+        let what = format!("GET {path}");
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .map_err(|e| Failure::bad(format!("{what}: cannot reach {}: {e}", self.base)))?;
+        let status = response.status();
+        if !status.is_success() {
+            let text = response.text().unwrap_or_default();
+            let message = serde_json::from_str::<cpn_api::ErrorBody>(&text)
+                .map(|e| format!("{} ({})", e.message, e.code))
+                .unwrap_or(text);
+            return Err(Failure::bad(format!(
+                "{what}: the controller answered {status}: {message}"
+            )));
+        }
+        response
+            .bytes()
+            .map(|b| b.to_vec())
+            .map_err(|e| Failure::bad(format!("{what}: reading the reply: {e}")))
+    }
+
     pub(crate) fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,

@@ -8,6 +8,8 @@ mod bench_load;
 mod client;
 mod compute_cmd;
 mod emu_cmd;
+mod ledger_cmd;
+mod market_cmd;
 mod place_cmd;
 mod route_cmd;
 mod scenario_cmd;
@@ -56,6 +58,13 @@ enum Command {
     /// Tasks run by agents, through a running controller.
     #[command(subcommand)]
     Task(task_cmd::TaskCommand),
+    /// The capacity market through a running controller: party keys, offers, bids, agent
+    /// keys, rounds, contracts, accounts, deposits (docs/market.md).
+    #[command(subcommand)]
+    Market(market_cmd::MarketCommand),
+    /// The market's ledger file: download it, verify it offline, prove an entry is in it.
+    #[command(subcommand)]
+    Ledger(ledger_cmd::LedgerCommand),
     /// API tokens of a controller.
     #[command(subcommand)]
     Token(token_cmd::TokenCommand),
@@ -120,6 +129,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::serve(*args),
         Command::Token(c) => token_cmd::token(c),
         Command::Task(c) => task_cmd::run(c),
+        Command::Market(c) => market_cmd::run(c),
+        Command::Ledger(c) => ledger_cmd::run(c),
         Command::Sim(args) => sim_cmd::run(*args),
         Command::Tenant(c) => token_cmd::tenant(c),
         Command::Data(c) => serve_cmd::data(c),

@@ -53,6 +53,23 @@ pub(crate) struct ServeArgs {
     /// Calls per second allowed per token [default: 50000].
     #[arg(long, env = "CPN_RATE_LIMIT")]
     rate_limit: Option<f64>,
+    /// The market operator's ed25519 key file (64 hex digits), created with mode 0600 on
+    /// first start [default: <data>/operator.key]. Controllers sharing a store (--store) need
+    /// the same one, given here: without it they run no market.
+    #[arg(long, env = "CPN_OPERATOR_KEY")]
+    operator_key: Option<PathBuf>,
+    /// How often the timer clears a market round when orders are open, at multiples of this
+    /// since the epoch; `0` clears only on `POST /api/v1/market/rounds` [default: 60 s].
+    #[arg(long, env = "CPN_MARKET_ROUND_INTERVAL")]
+    market_round_interval: Option<String>,
+    /// How long after a contract's window the operator waits for usage reports before it
+    /// settles with what was reported [default: 60 s].
+    #[arg(long, env = "CPN_MARKET_SETTLE_GRACE")]
+    market_settle_grace: Option<String>,
+    /// The penalty factor of a new ledger in ppm of the missed fraction (2000000 refunds twice
+    /// the missed fraction, up to the price) [default: 2000000].
+    #[arg(long, env = "CPN_MARKET_PENALTY_PPM")]
+    market_penalty_ppm: Option<u32>,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -229,12 +246,68 @@ struct FileConfig {
     heartbeat_interval: Option<String>,
     admin_token_file: Option<PathBuf>,
     rate_limit: Option<f64>,
+    operator_key: Option<PathBuf>,
+    market_round_interval: Option<String>,
+    market_settle_grace: Option<String>,
+    market_penalty_ppm: Option<u32>,
 }
 
 fn read_config(path: &Path) -> Result<FileConfig, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::bad(format!("--config `{}`: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| Failure::bad(format!("--config `{}`: {e}", path.display())))
+}
+
+/// Whole seconds of a duration flag, 0 allowed.
+fn seconds(flag: &str, text: &str) -> Result<u64, Failure> {
+    let n: Nanos = text
+        .trim()
+        .parse()
+        .or_else(|e| {
+            if text.trim() == "0" {
+                Ok(Nanos::ZERO)
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| Failure::bad(format!("--{flag}: {e}")))?;
+    Ok(n.0 / 1_000_000_000)
+}
+
+/// The market's setup: the operator's key (made on first start when `create`), its settings.
+fn market_setup(
+    key: &Path,
+    create: bool,
+    round_interval: Option<&str>,
+    settle_grace: Option<&str>,
+    penalty_ppm: Option<u32>,
+) -> Result<Option<cpn_server::MarketSetup>, Failure> {
+    if !create && !key.exists() {
+        return Ok(None);
+    }
+    let operator = cpn_agent::identity::load_or_create(key)
+        .map_err(|e| Failure::bad(format!("--operator-key: {e}")))?;
+    let penalty_ppm = penalty_ppm.unwrap_or(2_000_000);
+    if penalty_ppm > 100_000_000 {
+        return Err(Failure::bad(
+            "--market-penalty-ppm: expected at most 100000000 (100 times)",
+        ));
+    }
+    Ok(Some(cpn_server::MarketSetup {
+        operator,
+        key_file: key.display().to_string(),
+        penalty_ppm,
+        config: cpn_ctl::MarketConfig {
+            round_interval_s: round_interval
+                .map(|t| seconds("market-round-interval", t))
+                .transpose()?
+                .unwrap_or(60),
+            settle_grace_s: settle_grace
+                .map(|t| seconds("market-settle-grace", t))
+                .transpose()?
+                .unwrap_or(60),
+        },
+    }))
 }
 
 fn duration(flag: &str, text: &str) -> Result<Duration, Failure> {
@@ -376,7 +449,39 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
         .admin_token_file
         .or(file.admin_token_file)
         .unwrap_or_else(|| data.join("admin.token"));
+    // Market settings are checked before anything is opened or made.
+    for (flag, value) in [
+        ("market-round-interval", &args.market_round_interval),
+        ("market-settle-grace", &args.market_settle_grace),
+        ("market-round-interval", &file.market_round_interval),
+        ("market-settle-grace", &file.market_settle_grace),
+    ] {
+        if let Some(v) = value {
+            seconds(flag, v)?;
+        }
+    }
     let store = open_store(&data, store_address.as_deref())?;
+    // The operator's key is made only once the store opened: a start that fails leaves
+    // nothing behind.
+    // A shared store's controllers must sign with one key: it is never made for them.
+    let key = args.operator_key.or(file.operator_key);
+    let market = match (&key, &store_address) {
+        (None, Some(_)) => {
+            tracing::warn!("a shared store and no --operator-key: this controller runs no market");
+            None
+        }
+        _ => market_setup(
+            &key.unwrap_or_else(|| data.join("operator.key")),
+            true,
+            args.market_round_interval
+                .or(file.market_round_interval)
+                .as_deref(),
+            args.market_settle_grace
+                .or(file.market_settle_grace)
+                .as_deref(),
+            args.market_penalty_ppm.or(file.market_penalty_ppm),
+        )?,
+    };
     let (secret, generated) = bootstrap_secret()?;
     let mut config = ServerConfig::new(listen);
     if let Some(name) = args.name.or(file.name) {
@@ -398,6 +503,7 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
         telemetry = Some(dataplane.telemetry);
     }
     config.scenario = scenario;
+    config.market = market;
     config.tls = tls;
     config.heartbeat_interval = heartbeat;
     if let Some(rate) = args.rate_limit.or(file.rate_limit) {
@@ -614,6 +720,10 @@ pub(crate) enum DataCommand {
         data: PathBuf,
         #[arg(long)]
         store: Option<String>,
+        /// The market operator's key the ledger was made with [default: <data>/operator.key,
+        /// when it exists].
+        #[arg(long)]
+        operator_key: Option<PathBuf>,
         /// The export file.
         file: PathBuf,
     },
@@ -624,6 +734,9 @@ pub(crate) enum DataCommand {
         data: PathBuf,
         #[arg(long)]
         store: Option<String>,
+        /// The market operator's key [default: <data>/operator.key, when it exists].
+        #[arg(long)]
+        operator_key: Option<PathBuf>,
     },
 }
 
@@ -667,7 +780,12 @@ pub(crate) fn data(command: DataCommand) -> Outcome {
             }
             Ok(())
         }
-        DataCommand::Import { data, store, file } => {
+        DataCommand::Import {
+            data,
+            store,
+            operator_key,
+            file,
+        } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| Failure::bad(format!("`{}`: {e}", file.display())))?;
             let mut ops = Vec::new();
@@ -715,7 +833,10 @@ pub(crate) fn data(command: DataCommand) -> Outcome {
                 )));
             }
             store.commit(&ops).map_err(Failure::bad)?;
-            let (ctl, replayed) = cpn_server::load(store.as_mut(), None).map_err(Failure::bad)?;
+            let key = operator_key.unwrap_or_else(|| data.join("operator.key"));
+            let market = market_setup(&key, false, None, None, None)?;
+            let (ctl, replayed) =
+                cpn_server::load(store.as_mut(), None, market.as_ref()).map_err(Failure::bad)?;
             println!(
                 "imported {} rows; scenario `{}`, {replayed} log entries replayed identically",
                 ops.len(),
@@ -723,14 +844,30 @@ pub(crate) fn data(command: DataCommand) -> Outcome {
             );
             Ok(())
         }
-        DataCommand::Verify { data, store } => {
+        DataCommand::Verify {
+            data,
+            store,
+            operator_key,
+        } => {
+            let key = operator_key.unwrap_or_else(|| data.join("operator.key"));
+            let market = market_setup(&key, false, None, None, None)?;
             let mut store = open_store(&data, store.as_deref())?;
-            let (ctl, replayed) = cpn_server::load(store.as_mut(), None).map_err(Failure::bad)?;
+            let (ctl, replayed) =
+                cpn_server::load(store.as_mut(), None, market.as_ref()).map_err(Failure::bad)?;
             println!(
                 "scenario `{}`: {replayed} log entries replayed, every decision the same; {} reservations held",
                 ctl.scenario().name,
                 ctl.scheduler().reservations().count()
             );
+            if let Some(ledger) = ctl.ledger() {
+                let summary = cpn_ledger::verify(&ledger.to_bytes()).map_err(Failure::bad)?;
+                println!(
+                    "market ledger: {} entries in {} blocks, root {}, verified",
+                    summary.entries,
+                    summary.blocks,
+                    hex_encode(&summary.root.0)
+                );
+            }
             Ok(())
         }
     }

@@ -101,6 +101,11 @@ pub struct Controller {
     pub(crate) maybe_assignable: bool,
     /// The second up to which ended windows were released.
     expired_until: u64,
+    /// Each site's changes of state, `(second, up)` in order, as commands applied them: what a
+    /// market contract's delivery is measured on.
+    pub(crate) site_history: Vec<Vec<(u64, bool)>>,
+    /// The capacity market and its ledger, when an operator key was given.
+    pub(crate) market: Option<Box<crate::market::Market>>,
     /// The time of the event being handled.
     now: Nanos,
 }
@@ -121,6 +126,8 @@ pub(crate) enum Applied {
     TaskChanged(cpn_api::TaskView),
     /// Tasks taken back from an agent that died.
     Unassigned(Vec<String>),
+    /// A market command: entries appended to the ledger.
+    Market(crate::market::MarketApplied),
 }
 
 pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> Reply {
@@ -157,6 +164,8 @@ impl Controller {
             tasks: BTreeMap::new(),
             maybe_assignable: false,
             expired_until: 0,
+            site_history: vec![Vec::new(); sites],
+            market: None,
             now: Nanos::ZERO,
         }
     }
@@ -315,6 +324,7 @@ impl Controller {
             }
             Event::Tick => {
                 self.tick(now, out);
+                self.market_tick(now, out);
                 if self.maybe_assignable {
                     self.maybe_assignable = false;
                     self.assign_pending(now, out);
@@ -473,6 +483,11 @@ impl Controller {
                         "reservation {id} belongs to another tenant"
                     )));
                 }
+                if let Some(contract) = self.contract_of(id) {
+                    return Err(ApiError::conflict(format!(
+                        "reservation {id} holds market contract {contract}: it is released when the contract's window ends"
+                    )));
+                }
                 let applied =
                     self.command(now, tenant, Command::Release { reservation: id }, out)?;
                 Ok(self.reply_of(applied))
@@ -599,6 +614,68 @@ impl Controller {
                 let applied = self.command(now, None, Command::Site { site, up }, out)?;
                 Ok(self.reply_of(applied))
             }
+            Call::Market => self.market_summary(),
+            Call::MarketEntry(body) => {
+                let (_, entry) = crate::market::decode_entry(&body.entry)?;
+                let kind = entry.body.kind();
+                match (kind, p.role) {
+                    (
+                        cpn_ledger::Kind::Offer
+                        | cpn_ledger::Kind::Bid
+                        | cpn_ledger::Kind::RegisterAgent,
+                        Role::Agent,
+                    ) => {
+                        return Err(ApiError::forbidden(format!(
+                            "entry: kind `{}`: an agent token may only post usage reports",
+                            kind.name()
+                        )));
+                    }
+                    (
+                        cpn_ledger::Kind::Offer
+                        | cpn_ledger::Kind::Bid
+                        | cpn_ledger::Kind::RegisterAgent
+                        | cpn_ledger::Kind::Usage,
+                        _,
+                    ) => {}
+                    _ => {
+                        return Err(ApiError::forbidden(format!(
+                            "entry: kind `{}`: the controller writes the operator's entries (deposits: POST /api/v1/market/deposits; rounds: POST /api/v1/market/rounds)",
+                            kind.name()
+                        )));
+                    }
+                }
+                let command = Command::MarketEntry { entry: body.entry };
+                let applied = self.command(now, tenant, command, out)?;
+                Ok(self.reply_of(applied))
+            }
+            Call::MarketDeposit(d) => {
+                admin()?;
+                let command = Command::MarketDeposit {
+                    account: d.account,
+                    amount: d.amount,
+                };
+                let applied = self.command(now, None, command, out)?;
+                Ok(self.reply_of(applied))
+            }
+            Call::MarketRound => {
+                admin()?;
+                let applied = self.command(now, None, Command::MarketRound {}, out)?;
+                Ok(self.reply_of(applied))
+            }
+            Call::MarketOffers => self.market_offers(),
+            Call::MarketBids => self.market_bids(),
+            Call::MarketContracts { site, status } => {
+                self.market_contracts(site.as_deref(), status.as_deref())
+            }
+            Call::MarketContract(id) => self.market_contract(id),
+            Call::MarketMeasurement { contract, from, to } => Ok(json(
+                200,
+                &self.market_measure(now.0 / 1_000_000_000, contract, from, to)?,
+            )),
+            Call::MarketAccount(account) => self.market_account(&account),
+            Call::Ledger => self.ledger_file(),
+            Call::LedgerInclusion { index, size } => self.ledger_inclusion(index, size),
+            Call::LedgerConsistency { first, second } => self.ledger_consistency(first, second),
         }
     }
 
@@ -615,6 +692,7 @@ impl Controller {
             Applied::Task(view) => json(201, &view),
             Applied::TaskChanged(view) => json(200, &view),
             Applied::Unassigned(tasks) => json(200, &tasks),
+            Applied::Market(m) => self.market_reply(&m),
             Applied::Changed(recoveries) => json(
                 200,
                 &cpn_api::TelemetryReply {
@@ -707,6 +785,22 @@ impl Controller {
                 let data = serde_json::json!({ "tasks": tasks });
                 self.emit("unassign", Some(ADMIN_TENANT.to_string()), data, out);
             }
+            Applied::Market(m) => {
+                // The ledger is public: anyone holding it can read every entry.
+                let data = serde_json::json!({
+                    "kind": m.kind, "index": m.index, "size": m.size,
+                    "root": hex::encode(m.root.0),
+                    "contracts": m.contracts.iter().map(|(c, r)| {
+                        serde_json::json!({ "contract": c, "reservation": r })
+                    }).collect::<Vec<_>>(),
+                });
+                self.emit("market", None, data, out);
+                for (_, r) in &m.contracts {
+                    if let Some(r) = r {
+                        self.steer(*r, out);
+                    }
+                }
+            }
             Applied::Task(view) | Applied::TaskChanged(view) => {
                 let data = serde_json::to_value(view).unwrap_or_default();
                 self.emit("task", Some(view.tenant.clone()), data, out);
@@ -779,7 +873,13 @@ impl Controller {
         command: &Command,
     ) -> Result<Applied, ApiError> {
         let now_s = now.0 / 1_000_000_000;
+        // Replay applies without `handle`: what the state records of time comes from here.
+        self.now = now;
         match command {
+            Command::MarketEntry { .. }
+            | Command::MarketDeposit { .. }
+            | Command::MarketRound {}
+            | Command::MarketSettle { .. } => self.apply_market(now, tenant, command),
             Command::Route { request } => self
                 .route(now, tenant, request)
                 .map(|r| Applied::Route(Box::new(r))),
@@ -864,6 +964,7 @@ impl Controller {
                         .map_err(|e| ApiError::bad(e.to_string()))?;
                     self.owners.remove(&id.0);
                 }
+                self.market_released(&ended);
                 let circuits: Vec<ReservationId> = self
                     .sched
                     .circuits()
@@ -1140,6 +1241,11 @@ impl Controller {
     }
 
     fn set_site(&mut self, id: SiteId, up: bool) -> Result<Vec<Recovery>, cpn_sched::SchedError> {
+        if self.site_up[id.index()] != up
+            && let Some(history) = self.site_history.get_mut(id.index())
+        {
+            history.push((self.now.0 / 1_000_000_000, up));
+        }
         self.site_up[id.index()] = up;
         if up {
             self.sched.site_up(id);
@@ -1153,6 +1259,7 @@ impl Controller {
     /// back with its tenant.
     fn transfer(&mut self, recoveries: Vec<Recovery>) -> Vec<(Recovery, String)> {
         self.stats.recoveries += recoveries.len() as u64;
+        self.market_recoveries(self.now.0 / 1_000_000_000, &recoveries);
         let recoveries = recoveries
             .into_iter()
             .map(|r| {
@@ -1443,6 +1550,7 @@ fn digest(applied: &Applied) -> String {
             _ => format!("task {} refused", t.id),
         },
         Applied::Unassigned(tasks) => format!("unassigned [{}]", tasks.join(",")),
+        Applied::Market(m) => m.digest(),
         Applied::TaskChanged(t) => format!(
             "task {} {:?} agent={}",
             t.id,

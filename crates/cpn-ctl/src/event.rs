@@ -77,6 +77,38 @@ pub enum Call {
         site: String,
         up: bool,
     },
+    /// The market's ledger: its identity and head.
+    Market,
+    /// A party's signed entry (offer, bid, agent key, usage report), base64.
+    MarketEntry(cpn_api::MarketEntry),
+    /// Money paid into an account (admin).
+    MarketDeposit(cpn_api::DepositRequest),
+    /// Clear a round now (admin).
+    MarketRound,
+    MarketOffers,
+    MarketBids,
+    MarketContracts {
+        site: Option<String>,
+        status: Option<String>,
+    },
+    MarketContract(u64),
+    /// What the controller measured of a contract over a span.
+    MarketMeasurement {
+        contract: u64,
+        from: Option<u64>,
+        to: Option<u64>,
+    },
+    MarketAccount(String),
+    /// The whole ledger file.
+    Ledger,
+    LedgerInclusion {
+        index: u64,
+        size: Option<u64>,
+    },
+    LedgerConsistency {
+        first: u64,
+        second: Option<u64>,
+    },
 }
 
 /// What the controller asks its surroundings to do, in order. A reply is sent only after
@@ -120,7 +152,15 @@ pub struct SteerRoute {
 /// A reply: JSON with a status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
-    Ok { status: u16, body: Vec<u8> },
+    Ok {
+        status: u16,
+        body: Vec<u8>,
+    },
+    /// A 200 reply that is not JSON (the ledger file).
+    File {
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
     Err(ApiError),
 }
 

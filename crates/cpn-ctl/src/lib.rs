@@ -11,6 +11,7 @@
 mod controller;
 mod event;
 mod log;
+mod market;
 mod metrics;
 mod task;
 mod views;
@@ -21,3 +22,4 @@ pub use event::{
     TokenRecord,
 };
 pub use log::{Command, LogEntry, ReplayError};
+pub use market::{MarketConfig, MarketError};

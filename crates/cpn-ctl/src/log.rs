@@ -77,6 +77,21 @@ pub enum Command {
         task: String,
         report: TaskReport,
     },
+    /// A party's signed ledger entry, base64 of its canonical bytes.
+    MarketEntry {
+        entry: String,
+    },
+    /// The operator deposits `amount` micro-units into `account` (hex).
+    MarketDeposit {
+        account: String,
+        amount: u64,
+    },
+    /// A clearing round, and the placement of its contracts.
+    MarketRound {},
+    /// The settlement of a placed contract whose window ended.
+    MarketSettle {
+        contract: u64,
+    },
 }
 
 /// Why a log could not be replayed.
@@ -111,6 +126,10 @@ impl Command {
             Command::Replace { .. } => "replace",
             Command::Unassign { .. } => "unassign",
             Command::TaskReport { .. } => "task_report",
+            Command::MarketEntry { .. } => "market_entry",
+            Command::MarketDeposit { .. } => "market_deposit",
+            Command::MarketRound {} => "market_round",
+            Command::MarketSettle { .. } => "market_settle",
         }
     }
 }

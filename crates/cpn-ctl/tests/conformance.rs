@@ -178,6 +178,9 @@ fn run(case: &Path) -> String {
                     Reply::Ok { status, body } => {
                         let _ = writeln!(out, "{status} {}", shown(&call, &body));
                     }
+                    Reply::File { content_type, body } => {
+                        let _ = writeln!(out, "200 {content_type}, {} bytes", body.len());
+                    }
                     Reply::Err(e) => {
                         let _ = writeln!(out, "{} {}: {}", e.status, e.code, e.message);
                     }

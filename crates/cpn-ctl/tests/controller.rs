@@ -97,13 +97,16 @@ impl Harness {
     fn ok(&mut self, now: Nanos, secret: &str, call: Call) -> serde_json::Value {
         match self.call(now, secret, call) {
             Reply::Ok { body, .. } => serde_json::from_slice(&body).expect("json"),
+            Reply::File { .. } => panic!("a file, not JSON"),
             Reply::Err(e) => panic!("refused: {e}"),
         }
     }
 
     fn err(&mut self, now: Nanos, secret: &str, call: Call) -> (u16, &'static str) {
         match self.call(now, secret, call) {
-            Reply::Ok { body, .. } => panic!("accepted: {}", String::from_utf8_lossy(&body)),
+            Reply::Ok { body, .. } | Reply::File { body, .. } => {
+                panic!("accepted: {}", String::from_utf8_lossy(&body))
+            }
             Reply::Err(e) => (e.status, e.code),
         }
     }
@@ -343,7 +346,7 @@ fn bad_requests_name_the_field_and_place_nothing() {
                 e.message
             );
         }
-        Reply::Ok { .. } => panic!("accepted"),
+        Reply::Ok { .. } | Reply::File { .. } => panic!("accepted"),
     }
     assert_eq!(h.ctl.scheduler().reservations().count(), 0);
     let mut foreign = place("f", "beijing", "video-analytics");

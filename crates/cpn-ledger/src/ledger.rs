@@ -39,6 +39,8 @@ pub enum AppendError {
     BlockOpen,
     #[error("block time {time} is before the previous block's time {previous}")]
     TimeBackwards { time: u64, previous: u64 },
+    #[error("the open block holds {entries} entries: seal it")]
+    BlockNotEmpty { entries: u64 },
     #[error("a block holds at most {max} entries")]
     BlockFull { max: u32 },
     #[error("the key is not the ledger's operator key")]
@@ -147,6 +149,25 @@ impl Ledger {
         self.blocks.push(sealed);
         self.open = None;
         Ok(sealed)
+    }
+
+    /// Closes the open block without sealing it, when no entry was appended to it: a caller
+    /// that opened a block for entries that were all refused leaves the ledger as it was.
+    /// Refused (the block stays open) once the block holds an entry.
+    pub fn cancel_block(&mut self) -> Result<(), AppendError> {
+        let open = self.open.ok_or(AppendError::NoOpenBlock)?;
+        if self.tree.len() != open.first {
+            return Err(AppendError::BlockNotEmpty {
+                entries: self.tree.len() - open.first,
+            });
+        }
+        self.open = None;
+        Ok(())
+    }
+
+    /// The time of the last sealed block (0 before the first): a new block may not be earlier.
+    pub fn last_time(&self) -> u64 {
+        self.blocks.last().map_or(0, |b| b.header.time)
     }
 
     /// The sealed blocks, oldest first.

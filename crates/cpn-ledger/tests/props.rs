@@ -447,3 +447,25 @@ fn entries_are_bound_to_their_ledger_and_refused_ones_change_nothing() {
     assert_eq!(results[1], Ok(1));
     assert_eq!(a.account(&id(13)).balance, units(0));
 }
+
+#[test]
+fn an_empty_open_block_can_be_cancelled_and_a_filled_one_cannot() {
+    use cpn_ledger::AppendError;
+    let op = key(OPERATOR);
+    let mut l = Ledger::new(header(1_000_000));
+    assert_eq!(l.cancel_block(), Err(AppendError::NoOpenBlock));
+    l.open_block(5).unwrap();
+    l.cancel_block().unwrap();
+    assert_eq!(l.block_time(), None);
+    assert!(l.blocks().is_empty());
+    assert_eq!(l.last_time(), 0);
+    l.open_block(7).unwrap();
+    l.deposit(&op, id(3), units(1)).unwrap();
+    assert_eq!(
+        l.cancel_block(),
+        Err(AppendError::BlockNotEmpty { entries: 1 })
+    );
+    l.seal_block(&op).unwrap();
+    assert_eq!(l.last_time(), 7);
+    assert!(cpn_ledger::verify(&l.to_bytes()).is_ok());
+}

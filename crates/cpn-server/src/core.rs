@@ -216,6 +216,10 @@ pub enum LoadError {
     OtherScenario { stored: String, given: String },
     #[error("the data holds no scenario: start once with --scenario FILE|national")]
     NoScenario,
+    #[error("the data holds a market ledger: give its operator key (--operator-key FILE)")]
+    NoOperatorKey,
+    #[error("operator key `{file}`: {message}")]
+    Market { file: String, message: String },
 }
 
 fn decode<T: serde::de::DeserializeOwned>(
@@ -233,11 +237,101 @@ fn decode<T: serde::de::DeserializeOwned>(
 /// The scenario text stored in the meta table, written at first start.
 const SCENARIO_KEY: &str = "scenario";
 
+/// The market ledger's header (hex of its encoding), written at first start: it fixes the
+/// operator's key and the penalty factor for the ledger's life.
+const LEDGER_KEY: &str = "ledger_header";
+
+/// How the controller runs its capacity market.
+#[derive(Clone)]
+pub struct MarketSetup {
+    /// The operator's key: it signs the market's own entries and its blocks.
+    pub operator: ed25519_dalek::SigningKey,
+    /// Where the key came from, for messages.
+    pub key_file: String,
+    /// The penalty factor of a new ledger, ppm (a stored ledger keeps its own).
+    pub penalty_ppm: u32,
+    pub config: cpn_ctl::MarketConfig,
+}
+
+impl std::fmt::Debug for MarketSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key itself.
+        f.debug_struct("MarketSetup")
+            .field("key_file", &self.key_file)
+            .field("penalty_ppm", &self.penalty_ppm)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the market of a store: the stored ledger header, or a new one written now. A ledger
+/// that holds nothing yet (`traded` false: no market command in the log) is made again for
+/// the given key, so that a store moved to another machine needs no key it never used.
+fn open_market(
+    store: &mut dyn Store,
+    ctl: &mut Controller,
+    market: Option<&MarketSetup>,
+    traded: bool,
+) -> Result<(), LoadError> {
+    let stored = store.get(Table::Meta, LEDGER_KEY)?;
+    let Some(setup) = market else {
+        return if stored.is_some() && traded {
+            Err(LoadError::NoOperatorKey)
+        } else {
+            Ok(())
+        };
+    };
+    let operator = cpn_ledger::AccountId::of(&setup.operator);
+    let header = match stored {
+        Some(text) => {
+            let bytes = hex::decode(&text).map_err(|e| LoadError::Decode {
+                table: Table::Meta.name(),
+                key: LEDGER_KEY.into(),
+                message: e.to_string(),
+            })?;
+            let header =
+                cpn_ledger::LedgerHeader::decode(&bytes).map_err(|e| LoadError::Decode {
+                    table: Table::Meta.name(),
+                    key: LEDGER_KEY.into(),
+                    message: e.to_string(),
+                })?;
+            if header.operator == operator || traded {
+                Some(header)
+            } else {
+                None
+            }
+        }
+        None => None,
+    };
+    let header = match header {
+        Some(header) => header,
+        None => {
+            let header = cpn_ledger::LedgerHeader {
+                name: format!("cpn market on {}", ctl.scenario().name),
+                operator,
+                penalty_ppm: setup.penalty_ppm,
+            };
+            store.commit(&[Op::Put {
+                table: Table::Meta,
+                key: LEDGER_KEY.into(),
+                value: hex::encode(header.encode()).into_bytes(),
+            }])?;
+            header
+        }
+    };
+    ctl.enable_market(header, setup.operator.clone(), setup.config)
+        .map_err(|e| LoadError::Market {
+            file: setup.key_file.clone(),
+            message: e.to_string(),
+        })
+}
+
 /// Builds the controller from what the store holds, writing `given` as the scenario of an
 /// empty store. Returns the controller and the number of log entries replayed.
 pub fn load(
     store: &mut dyn Store,
     given: Option<&Scenario>,
+    market: Option<&MarketSetup>,
 ) -> Result<(Controller, usize), LoadError> {
     cpn_store::check_schema(store)?;
     let stored = store.get(Table::Meta, SCENARIO_KEY)?;
@@ -267,6 +361,8 @@ pub fn load(
     let (records, log) = read_records(store)?;
     let n = log.len();
     let mut ctl = Controller::new(scenario);
+    let traded = log.iter().any(|e| e.command.kind().starts_with("market_"));
+    open_market(store, &mut ctl, market, traded)?;
     ctl.restore(records, log)?;
     Ok((ctl, n))
 }
@@ -314,6 +410,8 @@ pub struct CoreConfig {
     pub queue: usize,
     /// The data plane's inbox of steering orders (`cpn serve --dataplane emu`), if any.
     pub steer: Option<std::sync::mpsc::Sender<cpn_ctl::Steer>>,
+    /// The capacity market's operator key and settings, if any.
+    pub market: Option<MarketSetup>,
 }
 
 /// Starts the core thread on `store`: it waits for the leadership, loads the state, then serves.
@@ -399,8 +497,8 @@ fn run(
         };
         set_leader(&h, store.as_ref());
         let started = Instant::now();
-        let (mut ctl, replayed) =
-            load(store.as_mut(), scenario.as_ref()).map_err(|e| e.to_string())?;
+        let (mut ctl, replayed) = load(store.as_mut(), scenario.as_ref(), config.market.as_ref())
+            .map_err(|e| e.to_string())?;
         ctl.set_heartbeat_interval(Nanos(
             u64::try_from(config.heartbeat_interval.as_nanos()).unwrap_or(u64::MAX),
         ));

@@ -60,7 +60,9 @@ impl DemoStats {
 async fn ok(core: &CoreHandle, token: &str, call: Call) -> Result<serde_json::Value, String> {
     let token = token.to_string();
     match core.call(|req| Event::Api { req, token, call }).await {
-        Reply::Ok { body, .. } => serde_json::from_slice(&body).map_err(|e| e.to_string()),
+        Reply::Ok { body, .. } | Reply::File { body, .. } => {
+            serde_json::from_slice(&body).map_err(|e| e.to_string())
+        }
         Reply::Err(e) => Err(e.to_string()),
     }
 }
@@ -214,7 +216,7 @@ async fn traffic(
         let token = token.clone();
         stats.requests.fetch_add(1, Ordering::Relaxed);
         match core.call(|req| Event::Api { req, token, call }).await {
-            Reply::Ok { body, .. } => {
+            Reply::Ok { body, .. } | Reply::File { body, .. } => {
                 let accepted = serde_json::from_slice::<serde_json::Value>(&body)
                     .ok()
                     .and_then(|v| v["results"][0]["accepted"].as_bool())

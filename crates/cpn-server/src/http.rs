@@ -31,6 +31,8 @@ use utoipa::OpenApi;
 
 use crate::core::{Busy, CoreHandle, Envelope, overloaded, stopped};
 
+mod market;
+
 /// Limits on what one client may send.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -118,6 +120,9 @@ fn reply(r: Reply) -> Response {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
+        Reply::File { content_type, body } => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
         Reply::Err(e) => error(&e),
     }
 }
@@ -185,6 +190,7 @@ async fn through(
     };
     let status = match &r {
         Reply::Ok { status, .. } => *status,
+        Reply::File { .. } => 200,
         Reply::Err(e) => e.status,
     };
     s.core.shared.metrics.call(route, status, started.elapsed());
@@ -231,6 +237,7 @@ pub(crate) fn router(core: CoreHandle, limits: Limits) -> Router {
         .route("/api/v1/tasks/{id}", get(task))
         .route("/api/v1/tasks/{id}/report", post(report_task))
         .route("/api/v1/events", get(events))
+        .merge(market::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .with_state(state)
@@ -415,7 +422,7 @@ async fn reservation(State(s): State<AppState>, Path(id): Path<String>, h: Heade
 }
 
 /// Releases a reservation or a circuit.
-#[utoipa::path(delete, path = "/api/v1/reservations/{id}", params(("id" = u64, Path, description = "the reservation or circuit")), responses((status = 200, description = "released"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/reservations/{id}", params(("id" = u64, Path, description = "the reservation or circuit")), responses((status = 200, description = "released"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "it holds a market contract", body = ErrorBody)), security(("bearer" = [])))]
 async fn release(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
     through(&s, "release", &h, || Ok(Call::Release(id_of(&id)?))).await
 }
@@ -568,6 +575,7 @@ async fn heartbeat(
     let r = outcome.unwrap_or_else(Reply::Err);
     let status = match &r {
         Reply::Ok { status, .. } => *status,
+        Reply::File { .. } => 200,
         Reply::Err(e) => e.status,
     };
     s.core
@@ -751,12 +759,15 @@ impl utoipa::Modify for Security {
 /// The OpenAPI 3.1 document of the API, generated from the handlers above.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "cpn controller API", description = "The open computing power network: joint decisions of compute site, network path and SLA; reservations, slices, agents and telemetry."),
+    info(title = "cpn controller API", description = "The open computing power network: joint decisions of compute site, network path and SLA; reservations, slices, agents and telemetry; the capacity market on its signed ledger."),
     paths(
         healthz, readyz, metrics, scenario, map, sites, services, set_site, set_link, route, place,
         reservations, reservation, release, circuit, slices, tenants, create_tenant, tokens,
         create_token, revoke_token, agents, register_agent, heartbeat, telemetry, events, tasks,
-        task, submit_task, report_task
+        task, submit_task, report_task, market::market, market::submit, market::deposit,
+        market::round, market::offers, market::bids, market::contracts, market::contract,
+        market::measurement, market::account, market::ledger, market::inclusion,
+        market::consistency
     ),
     components(schemas(
         ErrorBody, RouteRequest, RouteReply, PlaceBatch, cpn_api::PlaceRequest, PlaceReply, cpn_api::PlaceResults,
@@ -764,7 +775,12 @@ impl utoipa::Modify for Security {
         TokenCreate, TokenCreated, TokenView, AgentRegistration, AgentView, Heartbeat,
         TelemetryBatch, cpn_api::TelemetrySample, TelemetryReply, MapView, cpn_api::StreamEvent, UpDown,
         cpn_api::TaskSubmit, cpn_api::TaskLimits, cpn_api::TaskView, cpn_api::TaskReport,
-        cpn_api::TaskState, cpn_api::TaskAssignment, cpn_api::HeartbeatReply
+        cpn_api::TaskState, cpn_api::TaskAssignment, cpn_api::HeartbeatReply,
+        cpn_api::MarketEntry, cpn_api::DepositRequest, cpn_api::EntryReply, cpn_api::SlaTerms,
+        cpn_api::OfferView, cpn_api::BidView, cpn_api::ContractStatusName, cpn_api::PayoutView,
+        cpn_api::ContractView, cpn_api::RoundReply, cpn_api::AccountView,
+        cpn_api::MeasurementView, cpn_api::TotalsView, cpn_api::MarketView,
+        cpn_api::InclusionProofView, cpn_api::ConsistencyProofView
     )),
     modifiers(&Security)
 )]

@@ -27,7 +27,7 @@ use cpn_model::Scenario;
 use cpn_store::Store;
 
 pub use crate::core::{
-    CoreConfig, CoreHandle, LoadError, load, ops_of, read_records, read_scenario,
+    CoreConfig, CoreHandle, LoadError, MarketSetup, load, ops_of, read_records, read_scenario,
 };
 pub use crate::http::{ApiDoc, Limits};
 
@@ -48,6 +48,8 @@ pub struct ServerConfig {
     pub queue: usize,
     /// Where steering orders go after they are committed (a data plane's inbox), if any.
     pub steer: Option<std::sync::mpsc::Sender<cpn_ctl::Steer>>,
+    /// The capacity market: its operator key and settings (none: no market).
+    pub market: Option<MarketSetup>,
 }
 
 impl ServerConfig {
@@ -62,6 +64,7 @@ impl ServerConfig {
             bootstrap_token_hash: None,
             queue: 65_536,
             steer: None,
+            market: None,
         }
     }
 }
@@ -128,6 +131,7 @@ pub async fn start(config: ServerConfig, store: Box<dyn Store>) -> Result<Runnin
             heartbeat_interval: config.heartbeat_interval,
             queue: config.queue,
             steer: config.steer.clone(),
+            market: config.market,
         },
         store,
         config.scenario,
