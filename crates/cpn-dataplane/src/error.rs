@@ -30,6 +30,9 @@ pub enum DataplaneError {
         #[source]
         source: std::io::Error,
     },
+    /// Delay probes (STAMP) that could not be set up or sent in a namespace.
+    #[error("namespace `{ns}`: delay probes: {reason}")]
+    Probe { ns: String, reason: String },
     /// The namespace does not exist (or `/run/netns/NAME` cannot be opened).
     #[error("namespace `{ns}`: cannot enter it: {reason}")]
     Namespace { ns: String, reason: String },

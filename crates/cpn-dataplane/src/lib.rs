@@ -11,13 +11,14 @@
 //!   `cpn_route::srv6`, and its complete teardown.
 //! - **Steering** ([`steer`]): the controller's reservations as headend routes and slice
 //!   classes in the emulation.
-//! - **Measuring it** ([`ifit`], [`stamp`]): loss per hop by alternate marking (RFC 9341)
-//!   and delay by STAMP probes (RFC 8762) along steered paths.
+//! - **Measuring it** ([`ifit`], [`stamp`], [`delay`]): loss per hop by alternate marking
+//!   (RFC 9341) and delay by STAMP probes (RFC 8762) along steered paths.
 //!
 //! It must never be linked into the pure core: it does I/O, needs root, and changes the
 //! machine's namespaces. Nothing here decides anything; it programs what it is told.
 
 mod command;
+pub mod delay;
 pub mod emu;
 mod error;
 pub mod ifit;
