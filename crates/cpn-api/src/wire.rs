@@ -182,6 +182,22 @@ pub struct ReservationView {
     pub end: Option<u64>,
     pub latency_us: u64,
     pub compute_gflops: u64,
+    /// The delay last measured along its path by the data plane's probes, when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_delay: Option<MeasuredDelay>,
+}
+
+/// A delay measured along a reservation's path (STAMP probes, RFC 8762). Separate from the
+/// path's `latency_us`, which is what the decision counted on the scenario's links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MeasuredDelay {
+    pub round_trip_ns: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backward_ns: Option<u64>,
+    /// The controller's time of the measurement's report, ms since the Unix epoch.
+    pub at_ms: u64,
 }
 
 /// Bandwidth without compute between two routers (a circuit), optionally in a slice.
@@ -315,15 +331,30 @@ pub struct AgentView {
     pub cpu: Option<f64>,
 }
 
-/// A measurement of a link or a site, from telemetry (in-flow or agents).
+/// A measurement of a link, a site or a reservation's path, from telemetry (in-flow, probes
+/// or agents).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetrySample {
-    /// A link by name, or give `site`.
+    /// A link by name, or give `site` or `reservation`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
+    /// A reservation by id: the delay measured along its path (`round_trip`, and `forward`
+    /// and `backward` when the clocks agree). It is stored and shown beside the reservation;
+    /// it never changes the links' latencies that decisions use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<u64>,
+    /// Round trip of the reservation's path, such as `"37 µs"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_trip: Option<String>,
+    /// One-way delay from the headend's client to the site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward: Option<String>,
+    /// One-way delay from the site back to the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backward: Option<String>,
     /// One-way latency of the link, such as `"2.5 ms"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<String>,
@@ -369,7 +400,20 @@ pub struct MapView {
     pub services: Vec<MapService>,
     /// The most recent decisions, newest first.
     pub decisions: Vec<MapDecision>,
+    /// Delays measured along held reservations' paths, by reservation id.
+    #[serde(default)]
+    pub measured: Vec<MapMeasured>,
     pub totals: MapTotals,
+}
+
+/// A held reservation's path and the delay measured along it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MapMeasured {
+    pub reservation: u64,
+    pub name: String,
+    pub site: String,
+    pub path: Vec<String>,
+    pub delay: MeasuredDelay,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -101,18 +101,40 @@ struct EmuDataplane {
     telemetry: tokio::sync::mpsc::UnboundedReceiver<cpn_ctl::Event>,
 }
 
+/// How often (in in-flow telemetry periods) each steered flow's delay is probed.
+const DELAY_EVERY: u32 = 5;
+/// STAMP probes per flow and measurement, and how long each is waited for.
+const DELAY_PROBES: u32 = 5;
+const DELAY_TIMEOUT: Duration = Duration::from_millis(20);
+
+/// A steered flow whose delay is probed: its client, its site and the address probed there.
+struct Probed {
+    /// The order in which flows were steered: of the flows of one headend and destination,
+    /// only the last one's path is programmed, so only it is probed.
+    order: u64,
+    ingress: cpn_model::RouterId,
+    site: cpn_model::SiteId,
+    to: std::net::Ipv6Addr,
+    /// The round trip last reported, ns.
+    reported: Option<u64>,
+}
+
 /// Starts the data plane's thread for `--dataplane emu`. It takes the steering orders the
 /// core commits and programs the emulation, and measures every steered flow by alternate
 /// marking each `period`: a link whose loss moved by 0.2 points or more since it was last
 /// reported is reported to the controller as telemetry (which moves the reservations whose
-/// loss bound it breaks). A failure is logged and the next order or period taken: one bad
-/// order never stops the controller.
+/// loss bound it breaks). Every [`DELAY_EVERY`] periods it sends [`DELAY_PROBES`] STAMP
+/// probes along each flow's segment list and reports the medians as the reservation's
+/// measured delay when the flow has none yet or its round trip moved by a quarter or more.
+/// A failure is logged and the next order or period taken: one bad order never stops the
+/// controller.
 fn start_emu_dataplane(
     scenario: Option<&cpn_model::Scenario>,
     name: &str,
     state_dir: &std::path::Path,
     period: Duration,
 ) -> Result<EmuDataplane, Failure> {
+    use cpn_dataplane::delay::PathProber;
     use cpn_dataplane::emu;
     use cpn_dataplane::ifit::{Monitor, Segment};
     use cpn_dataplane::steer::{Flow, Steering};
@@ -145,6 +167,10 @@ fn start_emu_dataplane(
         .spawn(move || {
             let mut monitor = Monitor::new();
             let mut reported: std::collections::BTreeMap<String, f64> = Default::default();
+            let mut prober = PathProber::new();
+            let mut probed: std::collections::BTreeMap<u64, Probed> = Default::default();
+            let mut steered = 0u64;
+            let mut periods = 0u32;
             let mut next_tick = std::time::Instant::now() + period;
             loop {
                 let wait = next_tick.saturating_duration_since(std::time::Instant::now());
@@ -155,6 +181,21 @@ fn start_emu_dataplane(
                             Some(r) => {
                                 let headend = steering.layout().router(r.ingress);
                                 let arcs = r.arcs.clone();
+                                let prefix = r
+                                    .service
+                                    .and_then(|s| cpn_route::srv6::service_prefix(s).ok())
+                                    .unwrap_or(cpn_route::srv6::RAW_DEMAND_PREFIX);
+                                steered += 1;
+                                probed.insert(
+                                    id,
+                                    Probed {
+                                        order: steered,
+                                        ingress: r.ingress,
+                                        site: r.site,
+                                        to: emu::service_addr(prefix),
+                                        reported: None,
+                                    },
+                                );
                                 let flow = Flow {
                                     ingress: r.ingress,
                                     site: r.site,
@@ -168,9 +209,12 @@ fn start_emu_dataplane(
                                         .map(|()| c)
                                 })
                             }
-                            None => steering
-                                .release(id)
-                                .and_then(|c| monitor.forget(id).map(|()| c)),
+                            None => {
+                                probed.remove(&id);
+                                steering
+                                    .release(id)
+                                    .and_then(|c| monitor.forget(id).map(|()| c))
+                            }
                         };
                         match result {
                             Ok(c) => tracing::info!(
@@ -189,6 +233,12 @@ fn start_emu_dataplane(
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
                 next_tick += period;
+                periods = periods.wrapping_add(1);
+                if periods.is_multiple_of(DELAY_EVERY) {
+                    for event in measure_delays(&mut prober, &mut probed, steering.layout()) {
+                        let _ = events.send(event);
+                    }
+                }
                 if monitor.is_idle() {
                     continue;
                 }
@@ -211,10 +261,8 @@ fn start_emu_dataplane(
                             reported.insert(link.clone(), loss);
                             samples.push(cpn_api::TelemetrySample {
                                 link: Some(link),
-                                site: None,
-                                latency: None,
                                 loss: Some(format!("{:.3}%", loss * 100.0)),
-                                up: None,
+                                ..no_sample()
                             });
                         }
                     }
@@ -230,6 +278,80 @@ fn start_emu_dataplane(
         steer: tx,
         telemetry,
     })
+}
+
+fn no_sample() -> cpn_api::TelemetrySample {
+    cpn_api::TelemetrySample {
+        link: None,
+        site: None,
+        reservation: None,
+        round_trip: None,
+        forward: None,
+        backward: None,
+        latency: None,
+        loss: None,
+        up: None,
+    }
+}
+
+/// Probes the delay of every steered flow whose path is programmed (the last steered of its
+/// headend and destination) and returns a telemetry event for each whose round trip is
+/// new or moved by a quarter or more since it was last reported: one event per reservation,
+/// so that one released meanwhile does not take the others' reports with it.
+fn measure_delays(
+    prober: &mut cpn_dataplane::delay::PathProber,
+    probed: &mut std::collections::BTreeMap<u64, Probed>,
+    layout: &cpn_dataplane::emu::Layout,
+) -> Vec<cpn_ctl::Event> {
+    let mut last: std::collections::BTreeMap<(cpn_model::RouterId, std::net::Ipv6Addr), u64> =
+        Default::default();
+    for p in probed.values() {
+        let order = last.entry((p.ingress, p.to)).or_default();
+        *order = (*order).max(p.order);
+    }
+    let mut events = Vec::new();
+    for (&id, p) in probed.iter_mut() {
+        if last.get(&(p.ingress, p.to)) != Some(&p.order) {
+            continue;
+        }
+        let measured = prober.measure(
+            &layout.client(p.ingress),
+            cpn_dataplane::emu::client_addr(p.ingress.0, true),
+            &layout.site(p.site),
+            p.to,
+            DELAY_PROBES,
+            DELAY_TIMEOUT,
+        );
+        let d = match measured {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                tracing::warn!(reservation = id, "delay probes: none answered");
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(reservation = id, error = %e, "delay probes failed");
+                continue;
+            }
+        };
+        let moved = p
+            .reported
+            .is_none_or(|before| d.round_trip_ns.abs_diff(before).saturating_mul(4) >= before);
+        if !moved {
+            continue;
+        }
+        p.reported = Some(d.round_trip_ns);
+        let ns = |v: u64| format!("{v} ns");
+        events.push(cpn_ctl::Event::Telemetry {
+            samples: vec![cpn_api::TelemetrySample {
+                reservation: Some(id),
+                round_trip: Some(ns(d.round_trip_ns)),
+                forward: d.forward_ns.map(ns),
+                backward: d.backward_ns.map(ns),
+                ..no_sample()
+            }],
+        });
+    }
+    events
 }
 
 /// The settings a config file may hold: the flags' names with underscores.

@@ -253,6 +253,64 @@ fn serve_steers_reservations_into_the_emulation_and_releases_remove_them() {
     let got = probe(name, 0, site, 20);
     assert_eq!(got, 20, "probes reach the chosen site");
 
+    // The data plane probes the reservation's path with STAMP every 5 periods (100 ms
+    // each) and reports its delay, which the reservation shows beside the decided latency.
+    let started = std::time::Instant::now();
+    let delay = loop {
+        let view = api
+            .get(&format!("/api/v1/reservations/{id}"), Some(&acme))
+            .expect(200)
+            .json();
+        if !view["measured_delay"].is_null() {
+            break view["measured_delay"].clone();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "no measured delay after 5 s: {view}\n{}",
+            server.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let ns = |field: &str| {
+        delay[field]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{field}: {delay}"))
+    };
+    let (rtt, forward, backward) = (ns("round_trip_ns"), ns("forward_ns"), ns("backward_ns"));
+    // Forwarding times of a few namespaces: positive and far below 10 ms (the emulated links
+    // add no propagation delay).
+    for v in [rtt, forward, backward] {
+        assert!(v > 0 && v < 10_000_000, "{delay}");
+    }
+    eprintln!(
+        "measured delay through cpn serve after {:.0} ms: round trip {} us, forward {} us, backward {} us",
+        started.elapsed().as_secs_f64() * 1e3,
+        rtt / 1000,
+        forward / 1000,
+        backward / 1000
+    );
+    let map = api.get("/api/v1/map", Some(&acme)).expect(200).json();
+    assert_eq!(
+        map["measured"][0]["reservation"].as_u64(),
+        Some(id),
+        "{map}"
+    );
+    let metrics = reqwest::blocking::get(format!("{}/metrics", api.base()))
+        .and_then(|r| r.text())
+        .expect("metrics");
+    assert!(
+        metrics.contains(&format!(
+            "cpn_path_round_trip_seconds{{reservation=\"{id}\""
+        )),
+        "{metrics}"
+    );
+    // Decisions keep the scenario's latency, not the forwarding time.
+    let view = api
+        .get(&format!("/api/v1/reservations/{id}"), Some(&acme))
+        .expect(200)
+        .json();
+    assert_eq!(view["latency_us"], reservation["latency_us"], "{view}");
+
     // A restarted controller programs the reservations it restores: the route, deleted
     // while it was down, comes back.
     let mut server = server;

@@ -83,6 +83,9 @@ pub struct Controller {
     pub(crate) sched: Scheduler,
     /// The tenant of each reservation and circuit.
     pub(crate) owners: HashMap<u64, String>,
+    /// The delay last measured along a held reservation's path, by reservation id. Shown, and
+    /// never fed to the links' latencies that decisions use.
+    pub(crate) measured: BTreeMap<u64, cpn_api::MeasuredDelay>,
     tenants: BTreeMap<String, TenantRecord>,
     /// By the hash of the secret.
     tokens: HashMap<String, TokenRecord>,
@@ -151,6 +154,7 @@ impl Controller {
             sched: Scheduler::new(&scenario),
             scenario: Arc::new(scenario),
             owners: HashMap::new(),
+            measured: BTreeMap::new(),
             tenants: BTreeMap::new(),
             tokens: HashMap::new(),
             agents: BTreeMap::new(),
@@ -900,6 +904,7 @@ impl Controller {
                         .release_bandwidth(id)
                         .map_err(|e| ApiError::not_found(e.to_string()))?;
                 }
+                self.measured.remove(reservation);
                 let owner = self
                     .owners
                     .remove(reservation)
@@ -942,7 +947,7 @@ impl Controller {
             Command::Telemetry { samples } => {
                 let mut recoveries = Vec::new();
                 for (i, s) in samples.iter().enumerate() {
-                    recoveries.extend(self.sample(i, s)?);
+                    recoveries.extend(self.sample(now, i, s)?);
                 }
                 Ok(Applied::Changed(self.transfer(recoveries)))
             }
@@ -963,6 +968,7 @@ impl Controller {
                         .release(*id)
                         .map_err(|e| ApiError::bad(e.to_string()))?;
                     self.owners.remove(&id.0);
+                    self.measured.remove(&id.0);
                 }
                 self.market_released(&ended);
                 let circuits: Vec<ReservationId> = self
@@ -976,6 +982,7 @@ impl Controller {
                         .release_bandwidth(*id)
                         .map_err(|e| ApiError::bad(e.to_string()))?;
                     self.owners.remove(&id.0);
+                    self.measured.remove(&id.0);
                 }
                 self.stats.releases += (ended.len() + circuits.len()) as u64;
                 Ok(Applied::Changed(Vec::new()))
@@ -1100,6 +1107,7 @@ impl Controller {
                         }
                     }
                     self.owners.remove(&p.reservation.0);
+                    self.measured.remove(&p.reservation.0);
                 }
                 for id in &ids {
                     self.owners.insert(id.0, owner.clone());
@@ -1187,11 +1195,48 @@ impl Controller {
         Ok(views::circuit(self, c))
     }
 
-    /// One telemetry sample applied: latency and loss of a link, a link or site up or down.
-    fn sample(&mut self, i: usize, s: &TelemetrySample) -> Result<Vec<Recovery>, ApiError> {
+    /// One telemetry sample applied: latency and loss of a link, a link or site up or down, the
+    /// delay measured along a reservation's path.
+    fn sample(
+        &mut self,
+        now: Nanos,
+        i: usize,
+        s: &TelemetrySample,
+    ) -> Result<Vec<Recovery>, ApiError> {
         let bad = |m: String| ApiError::bad(format!("samples[{i}]: {m}"));
-        match (&s.link, &s.site) {
-            (Some(link), None) => {
+        let path_fields = s.round_trip.is_some() || s.forward.is_some() || s.backward.is_some();
+        match (&s.link, &s.site, s.reservation) {
+            _ if path_fields && s.reservation.is_none() => Err(bad(
+                "round_trip, forward, backward: only with `reservation`".into(),
+            )),
+            (None, None, Some(id)) => {
+                if s.latency.is_some() || s.loss.is_some() || s.up.is_some() {
+                    return Err(bad(
+                        "reservation: give round_trip (and forward, backward), not latency, loss or up"
+                            .into(),
+                    ));
+                }
+                if self.sched.reservation(ReservationId(id)).is_none() {
+                    return Err(bad(format!("reservation: no reservation {id}")));
+                }
+                let parse = |field: &str, v: Option<&str>| {
+                    v.map(str::parse::<Nanos>)
+                        .transpose()
+                        .map(|n| n.map(|n| n.0))
+                        .map_err(|e| bad(format!("{field}: {e}")))
+                };
+                let round_trip_ns = parse("round_trip", s.round_trip.as_deref())?
+                    .ok_or_else(|| bad("round_trip: required with `reservation`".into()))?;
+                let delay = cpn_api::MeasuredDelay {
+                    round_trip_ns,
+                    forward_ns: parse("forward", s.forward.as_deref())?,
+                    backward_ns: parse("backward", s.backward.as_deref())?,
+                    at_ms: now.0 / 1_000_000,
+                };
+                self.measured.insert(id, delay);
+                Ok(Vec::new())
+            }
+            (Some(link), None, None) => {
                 let id: LinkId = self
                     .scenario
                     .links
@@ -1225,7 +1270,7 @@ impl Controller {
                     None => Ok(Vec::new()),
                 }
             }
-            (None, Some(site)) => {
+            (None, Some(site), None) => {
                 let id: SiteId = self
                     .scenario
                     .site(site)
@@ -1236,7 +1281,9 @@ impl Controller {
                     None => Ok(Vec::new()),
                 }
             }
-            _ => Err(bad("give `link` or `site`, one of them".into())),
+            _ => Err(bad(
+                "give `link`, `site` or `reservation`, one of them".into()
+            )),
         }
     }
 
@@ -1269,6 +1316,8 @@ impl Controller {
                     }
                     Recovery::Lost { old, .. } => (*old, None),
                 };
+                // A moved reservation is a new one on another path: nothing measured yet.
+                self.measured.remove(&old.0);
                 let owner = self
                     .owners
                     .remove(&old.0)

@@ -101,6 +101,25 @@ impl Controller {
             "cpn_reservations {}",
             self.sched.reservations().count()
         );
+        family(
+            out,
+            "cpn_path_round_trip_seconds",
+            "gauge",
+            "Round trip last measured along a reservation's path by the data plane's probes.",
+        );
+        for (id, d) in &self.measured {
+            let site = self
+                .sched
+                .reservation(cpn_sched::ReservationId(*id))
+                .map(|r| self.scenario.sites[r.site.index()].name.as_str())
+                .unwrap_or("");
+            let _ = writeln!(
+                out,
+                "cpn_path_round_trip_seconds{{reservation=\"{id}\",site=\"{}\"}} {}",
+                label(site),
+                d.round_trip_ns as f64 / 1e9
+            );
+        }
 
         let s = &self.scenario;
         let graph = self.sched.engine().graph();

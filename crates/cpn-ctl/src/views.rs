@@ -1,8 +1,8 @@
 //! The controller's state as the API shows it: names, not indexes; only what the caller may see.
 
 use cpn_api::{
-    CandidateView, CircuitView, LatencyUs, MapLink, MapRouter, MapService, MapSite, MapTotals,
-    MapView, RecoveryView, ReservationView, RouteReply, SliceView,
+    CandidateView, CircuitView, LatencyUs, MapLink, MapMeasured, MapRouter, MapService, MapSite,
+    MapTotals, MapView, RecoveryView, ReservationView, RouteReply, SliceView,
 };
 use cpn_model::{LinkId, SiteId};
 use cpn_route::Report;
@@ -30,6 +30,7 @@ pub(crate) fn reservation(c: &Controller, r: &Reservation) -> ReservationView {
         end: (r.request.end != u64::MAX).then_some(r.request.end),
         latency_us: r.latency.total,
         compute_gflops: r.compute_gflops(),
+        measured_delay: c.measured.get(&r.id.0).copied(),
     }
 }
 
@@ -192,6 +193,21 @@ pub(crate) fn map(c: &Controller, now: Nanos, scope: Option<&str>) -> MapView {
                 .collect(),
         })
         .collect();
+    let measured = c
+        .measured
+        .iter()
+        .filter(|(id, _)| scope.is_none() || Some(c.owner(**id)) == scope)
+        .filter_map(|(&id, &delay)| {
+            let r = c.sched.reservation(cpn_sched::ReservationId(id))?;
+            Some(MapMeasured {
+                reservation: id,
+                name: r.request.name.clone(),
+                site: s.sites[r.site.index()].name.clone(),
+                path: router_names(c, &r.path.nodes),
+                delay,
+            })
+        })
+        .collect();
     let decisions = c
         .recent
         .iter()
@@ -205,6 +221,7 @@ pub(crate) fn map(c: &Controller, now: Nanos, scope: Option<&str>) -> MapView {
         sites,
         services,
         decisions,
+        measured,
         totals: MapTotals {
             decisions: c.stats.routes + c.stats.placements,
             rejections: c.stats.rejections.values().sum(),

@@ -367,3 +367,132 @@ fn bad_requests_name_the_field_and_place_nothing() {
         403
     );
 }
+
+fn delay_sample(reservation: u64) -> cpn_api::TelemetrySample {
+    serde_json::from_value(serde_json::json!({
+        "reservation": reservation,
+        "round_trip": "40000 ns",
+        "forward": "21 µs",
+        "backward": "19000 ns",
+    }))
+    .expect("sample")
+}
+
+#[test]
+fn a_measured_path_delay_is_shown_replayed_and_never_changes_decisions() {
+    let mut h = Harness::new();
+    let route: RouteRequest = serde_json::from_value(
+        serde_json::json!({"from": "beijing", "service": "video-analytics"}),
+    )
+    .expect("route");
+    let decided = h.ok(at(T0), "globex-secret", Call::Route(route.clone()));
+    let batch = PlaceBatch {
+        requests: vec![place("a1", "beijing", "video-analytics")],
+    };
+    let reply = h.ok(at(T0 + 1), "acme-secret", Call::Place(batch));
+    let id = reply["results"][0]["reservations"][0]["id"]
+        .as_u64()
+        .expect("id");
+    let view = h.ok(at(T0 + 1), "acme-secret", Call::Reservation(id));
+    assert!(view.get("measured_delay").is_none(), "{view}");
+
+    // The data plane's report, as `cpn serve --dataplane emu` sends it.
+    h.event(
+        at(T0 + 2),
+        Event::Telemetry {
+            samples: vec![delay_sample(id)],
+        },
+    );
+    let view = h.ok(at(T0 + 2), "acme-secret", Call::Reservation(id));
+    assert_eq!(
+        view["measured_delay"],
+        serde_json::json!({"round_trip_ns": 40000, "forward_ns": 21000, "backward_ns": 19000,
+            "at_ms": (T0 + 2) * 1000}),
+        "{view}"
+    );
+    let map = h.ok(at(T0 + 2), "acme-secret", Call::Map);
+    assert_eq!(
+        map["measured"][0]["reservation"].as_u64(),
+        Some(id),
+        "{map}"
+    );
+    assert_eq!(map["measured"][0]["delay"]["round_trip_ns"], 40000);
+    let theirs = h.ok(at(T0 + 2), "globex-secret", Call::Map);
+    assert_eq!(
+        theirs["measured"],
+        serde_json::json!([]),
+        "a tenant sees its own"
+    );
+    let gauge = format!("cpn_path_round_trip_seconds{{reservation=\"{id}\"");
+    let metrics = |c: &Controller| {
+        let mut s = String::new();
+        c.metrics(at(T0 + 3), &mut s);
+        s
+    };
+    assert!(
+        metrics(&h.ctl).contains(&format!("{gauge},")),
+        "{}",
+        metrics(&h.ctl)
+    );
+
+    // Forwarding time is not the links' latency: the same request decides the same.
+    let again = h.ok(at(T0 + 3), "globex-secret", Call::Route(route));
+    assert!(decided["latency"].is_object(), "{decided}");
+    assert_eq!(
+        (&again["latency"], &again["path"]),
+        (&decided["latency"], &decided["path"])
+    );
+
+    // The report is logged like other telemetry, and a restart replays it.
+    assert!(h.log.iter().any(|e| e.command.kind() == "telemetry"));
+    let mut fresh = Controller::new(national());
+    fresh
+        .restore(h.records.clone(), h.log.clone())
+        .expect("replays");
+    assert!(metrics(&fresh).contains(&format!("{gauge},")));
+
+    // Bad reports are refused and change nothing.
+    let bad = |h: &mut Harness, sample: serde_json::Value| {
+        let sample: cpn_api::TelemetrySample = serde_json::from_value(sample).expect("sample");
+        h.err(at(T0 + 4), "admin-secret", Call::Telemetry(vec![sample]))
+    };
+    let refused = (400, "bad_request");
+    assert_eq!(
+        bad(
+            &mut h,
+            serde_json::json!({"reservation": 999_999, "round_trip": "1 ms"})
+        ),
+        refused
+    );
+    assert_eq!(bad(&mut h, serde_json::json!({"reservation": id})), refused);
+    assert_eq!(
+        bad(
+            &mut h,
+            serde_json::json!({"reservation": id, "round_trip": "1 ms", "loss": "1%"})
+        ),
+        refused
+    );
+    assert_eq!(
+        bad(
+            &mut h,
+            serde_json::json!({"reservation": id, "round_trip": "fast"})
+        ),
+        refused
+    );
+    let link = h.ctl.scenario().links[0].name.clone();
+    assert_eq!(
+        bad(
+            &mut h,
+            serde_json::json!({"link": link, "round_trip": "1 ms"})
+        ),
+        refused
+    );
+    let view = h.ok(at(T0 + 4), "acme-secret", Call::Reservation(id));
+    assert_eq!(view["measured_delay"]["round_trip_ns"], 40000);
+
+    // A released reservation's measurement goes with it.
+    h.ok(at(T0 + 5), "acme-secret", Call::Release(id));
+    assert!(!metrics(&h.ctl).contains(&gauge));
+    let map = h.ok(at(T0 + 5), "acme-secret", Call::Map);
+    assert_eq!(map["measured"], serde_json::json!([]));
+}
