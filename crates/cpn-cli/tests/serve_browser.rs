@@ -43,4 +43,5 @@ fn the_map_works_in_chromium() {
         String::from_utf8_lossy(&out.stderr),
         server.log()
     );
+    eprint!("{}", String::from_utf8_lossy(&out.stdout));
 }

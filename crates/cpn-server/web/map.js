@@ -181,6 +181,7 @@
     fillSelects(map);
     update(map);
     renderRecent(map);
+    renderMeasured(map);
     if (state.selected) showDetails();
   }
 
@@ -589,6 +590,30 @@
       html('strong', { text: d.site }), ' ',
       html('span', { class: 'muted', text: `from ${d.path?.[0] ?? '?'} · ${fmtUs(d.latency_us)}` })));
     if (!items.length) items.push(html('li', { class: 'muted', text: 'none yet' }));
+    list.replaceChildren(...items);
+  }
+
+  // Delays the data plane's probes measured along held reservations' paths (forwarding time
+  // in the emulation, not the links' latency that decisions use). A click shows the path.
+  function renderMeasured(map) {
+    const list = $('#measured');
+    const items = (map.measured ?? []).map((m) => {
+      const d = m.delay;
+      const oneWay = d.forward_ns == null || d.backward_ns == null
+        ? '' : ` (→ ${fmtUs(d.forward_ns / 1000)}, ← ${fmtUs(d.backward_ns / 1000)})`;
+      const li = html('li', { 'data-reservation': String(m.reservation), tabindex: '0' },
+        html('span', { class: 'id', text: `#${m.reservation}` }), ' ',
+        html('strong', { text: m.site }), ' ',
+        html('span', { text: `RTT ${fmtUs(d.round_trip_ns / 1000)}${oneWay}` }), ' ',
+        html('span', { class: 'muted', text: `${m.name} · ${m.path.join(' → ')}` }));
+      li.addEventListener('click', () => {
+        state.submitted = m.path;
+        state.chosenSite = m.site;
+        if (state.map) update(state.map);
+      });
+      return li;
+    });
+    if (!items.length) items.push(html('li', { class: 'muted', text: 'none measured' }));
     list.replaceChildren(...items);
   }
 

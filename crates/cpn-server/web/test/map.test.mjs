@@ -4,8 +4,9 @@
 //
 // It checks that the page loads without console or page errors, that every site of
 // GET /api/v1/map is drawn, that a submitted request shows its decision and highlights exactly
-// the links of its path (also after the next refresh), and that clicking a site shows its
-// details. Exit code 0 on success, 1 with a message on failure.
+// the links of its path (also after the next refresh), that clicking a site shows its
+// details, and that a delay measured along a reservation's path (reported as telemetry) is
+// listed and shows its path when clicked. Exit code 0 on success, 1 with a message on failure.
 import { chromium } from 'playwright-core';
 
 const TIMEOUT = 30_000;
@@ -16,6 +17,17 @@ const screenshot = process.env.CPN_SCREENSHOT;
 class Failure extends Error {}
 function check(cond, msg) {
   if (!cond) throw new Failure(msg);
+}
+
+async function call(method, path, body) {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  check(res.ok, `${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text);
 }
 
 async function getMap() {
@@ -95,9 +107,9 @@ async function main() {
     const path = decision.path;
     check(path.length >= 2, `path from ${ingress.name} has no link: ${JSON.stringify(path)}`);
     const pair = (a, b) => [a, b].sort().join('|');
-    const expected = new Set(path.slice(1).map((r, i) => pair(path[i], r)));
     const linkPair = new Map(map.links.map((l) => [l.name, pair(l.a, l.b)]));
-    const checkHighlight = async (when) => {
+    const checkHighlight = async (when, path = decision.path) => {
+      const expected = new Set(path.slice(1).map((r, i) => pair(path[i], r)));
       const lit = await page.locator('[data-link].on-path').evaluateAll((els) => els.map((e) => e.dataset.link));
       check(lit.length === path.length - 1,
         `${when}: ${lit.length} links highlighted, expected ${path.length - 1} for path ${path.join(' → ')}: ${lit}`);
@@ -119,7 +131,25 @@ async function main() {
     check(details.includes(site.name), `details panel does not name site ${site.name}: ${details}`);
     console.log(`ok: details of ${site.name} shown`);
 
-    // (5) Screenshot for a human.
+    // (5) A delay measured along a reservation's path is listed; a click shows the path.
+    const placed = await call('POST', '/api/v1/place', {
+      requests: [{ id: 'measured', from: ingress.name, service: service.name, duration: '10 min' }],
+    });
+    const held = placed.results?.[0]?.reservations?.[0];
+    check(held, `no reservation placed: ${JSON.stringify(placed)}`);
+    await call('POST', '/api/v1/telemetry', {
+      samples: [{ reservation: held.id, round_trip: '40 µs', forward: '21 µs', backward: '19 µs' }],
+    });
+    const item = page.locator(`#measured li[data-reservation="${held.id}"]`);
+    await item.waitFor();
+    const line = await item.innerText();
+    check(line.includes('40 µs') && line.includes('21 µs') && line.includes(held.site),
+      `measured delay of reservation ${held.id}: ${line}`);
+    await item.click();
+    if (held.path.length >= 2) await checkHighlight('measured path', held.path);
+    console.log(`ok: measured delay of reservation ${held.id} listed: ${line}`);
+
+    // (6) Screenshot for a human.
     if (screenshot) {
       await page.screenshot({ path: screenshot, fullPage: true });
       console.log(`screenshot saved to ${screenshot}`);
