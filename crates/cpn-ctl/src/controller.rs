@@ -113,6 +113,25 @@ pub struct Controller {
     now: Nanos,
 }
 
+/// A telemetry sample checked against the scenario, ready to apply.
+#[derive(Debug)]
+enum Sample {
+    Delay {
+        id: u64,
+        delay: cpn_api::MeasuredDelay,
+    },
+    Link {
+        id: LinkId,
+        latency: Option<Nanos>,
+        loss: Option<Ratio>,
+        up: Option<bool>,
+    },
+    Site {
+        id: SiteId,
+        up: Option<bool>,
+    },
+}
+
 /// What applying a command did, for its reply and its digest.
 #[derive(Debug)]
 pub(crate) enum Applied {
@@ -945,9 +964,16 @@ impl Controller {
                 Ok(Applied::Changed(self.transfer(recoveries)))
             }
             Command::Telemetry { samples } => {
+                // Every sample is checked before any is applied: a batch with a bad sample
+                // changes nothing, so what is logged is exactly what changed.
+                let resolved = samples
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| self.resolve_sample(now, i, s))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let mut recoveries = Vec::new();
-                for (i, s) in samples.iter().enumerate() {
-                    recoveries.extend(self.sample(now, i, s)?);
+                for (i, r) in resolved.into_iter().enumerate() {
+                    recoveries.extend(self.apply_sample(i, r)?);
                 }
                 Ok(Applied::Changed(self.transfer(recoveries)))
             }
@@ -1195,14 +1221,15 @@ impl Controller {
         Ok(views::circuit(self, c))
     }
 
-    /// One telemetry sample applied: latency and loss of a link, a link or site up or down, the
-    /// delay measured along a reservation's path.
-    fn sample(
-        &mut self,
+    /// One telemetry sample checked and resolved against the scenario, changing nothing:
+    /// latency and loss of a link, a link or site up or down, the delay measured along a
+    /// reservation's path.
+    fn resolve_sample(
+        &self,
         now: Nanos,
         i: usize,
         s: &TelemetrySample,
-    ) -> Result<Vec<Recovery>, ApiError> {
+    ) -> Result<Sample, ApiError> {
         let bad = |m: String| ApiError::bad(format!("samples[{i}]: {m}"));
         let path_fields = s.round_trip.is_some() || s.forward.is_some() || s.backward.is_some();
         match (&s.link, &s.site, s.reservation) {
@@ -1233,8 +1260,7 @@ impl Controller {
                     backward_ns: parse("backward", s.backward.as_deref())?,
                     at_ms: now.0 / 1_000_000,
                 };
-                self.measured.insert(id, delay);
-                Ok(Vec::new())
+                Ok(Sample::Delay { id, delay })
             }
             (Some(link), None, None) => {
                 let id: LinkId = self
@@ -1256,8 +1282,46 @@ impl Controller {
                     .map(str::parse::<Ratio>)
                     .transpose()
                     .map_err(|e| bad(format!("loss: {e}")))?;
+                Ok(Sample::Link {
+                    id,
+                    latency,
+                    loss,
+                    up: s.up,
+                })
+            }
+            (None, Some(site), None) => {
+                let id: SiteId = self
+                    .scenario
+                    .site(site)
+                    .map(|s| s.id)
+                    .ok_or_else(|| bad(format!("site: no site `{site}`")))?;
+                Ok(Sample::Site { id, up: s.up })
+            }
+            _ => Err(bad(
+                "give `link`, `site` or `reservation`, one of them".into()
+            )),
+        }
+    }
+
+    /// Applies a resolved sample (sample `i` of its batch).
+    fn apply_sample(&mut self, i: usize, sample: Sample) -> Result<Vec<Recovery>, ApiError> {
+        let bad = |m: String| ApiError::bad(format!("samples[{i}]: {m}"));
+        match sample {
+            Sample::Delay { id, delay } => {
+                // An earlier sample of the batch may have released the reservation.
+                if self.sched.reservation(ReservationId(id)).is_some() {
+                    self.measured.insert(id, delay);
+                }
+                Ok(Vec::new())
+            }
+            Sample::Link {
+                id,
+                latency,
+                loss,
+                up,
+            } => {
                 self.sched.set_link_metrics(id, latency, loss);
-                match s.up {
+                match up {
                     Some(false) => self.sched.link_down(id).map_err(|e| bad(e.to_string())),
                     Some(true) => {
                         self.sched.link_up(id);
@@ -1270,20 +1334,10 @@ impl Controller {
                     None => Ok(Vec::new()),
                 }
             }
-            (None, Some(site), None) => {
-                let id: SiteId = self
-                    .scenario
-                    .site(site)
-                    .map(|s| s.id)
-                    .ok_or_else(|| bad(format!("site: no site `{site}`")))?;
-                match s.up {
-                    Some(up) => self.set_site(id, up).map_err(|e| bad(e.to_string())),
-                    None => Ok(Vec::new()),
-                }
-            }
-            _ => Err(bad(
-                "give `link`, `site` or `reservation`, one of them".into()
-            )),
+            Sample::Site { id, up } => match up {
+                Some(up) => self.set_site(id, up).map_err(|e| bad(e.to_string())),
+                None => Ok(Vec::new()),
+            },
         }
     }
 

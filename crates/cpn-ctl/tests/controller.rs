@@ -496,3 +496,33 @@ fn a_measured_path_delay_is_shown_replayed_and_never_changes_decisions() {
     let map = h.ok(at(T0 + 5), "acme-secret", Call::Map);
     assert_eq!(map["measured"], serde_json::json!([]));
 }
+
+#[test]
+fn a_telemetry_batch_with_a_bad_sample_changes_nothing() {
+    let mut h = Harness::new();
+    let site_up = |h: &mut Harness| {
+        let map = h.ok(at(T0 + 1), "acme-secret", Call::Map);
+        map["sites"]
+            .as_array()
+            .expect("sites")
+            .iter()
+            .find(|s| s["name"] == "beijing-edge")
+            .expect("site")["up"]
+            .clone()
+    };
+    assert_eq!(site_up(&mut h), true);
+    let logged = h.log.len();
+    let samples: Vec<cpn_api::TelemetrySample> = serde_json::from_value(serde_json::json!([
+        {"site": "beijing-edge", "up": false},
+        {"link": "no-such-link", "loss": "1%"},
+    ]))
+    .expect("samples");
+    assert_eq!(
+        h.err(at(T0 + 1), "admin-secret", Call::Telemetry(samples)),
+        (400, "bad_request")
+    );
+    // The first sample was good, but the batch is one command: nothing applied, nothing
+    // logged, so a replay gives this same state.
+    assert_eq!(site_up(&mut h), true);
+    assert_eq!(h.log.len(), logged);
+}
