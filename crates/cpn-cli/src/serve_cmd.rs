@@ -397,7 +397,7 @@ fn seconds(flag: &str, text: &str) -> Result<u64, Failure> {
 }
 
 /// The market's setup: the operator's key (made on first start when `create`), its settings.
-fn market_setup(
+pub(crate) fn market_setup(
     key: &Path,
     create: bool,
     round_interval: Option<&str>,

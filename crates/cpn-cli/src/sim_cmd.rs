@@ -75,13 +75,23 @@ pub(crate) struct SimArgs {
     /// the twin instead, checking that every decision comes out the same; writes replay.json.
     #[arg(long, value_name = "DATA_DIR")]
     replay: Option<PathBuf>,
+    /// With --replay of a log that traded: the market operator's key the ledger was made with
+    /// [default: DATA_DIR/operator.key, when it exists].
+    #[arg(long, requires = "replay")]
+    operator_key: Option<PathBuf>,
 }
 
-fn replay(data: &std::path::Path, out: &std::path::Path) -> Outcome {
-    let store = crate::serve_cmd::open_store(data, None)?;
-    let scenario = cpn_server::read_scenario(store.as_ref()).map_err(Failure::bad)?;
-    let (records, log) = cpn_server::read_records(store.as_ref()).map_err(Failure::bad)?;
-    let summary = cpn_sim::replay::replay(scenario, records, &log)
+fn replay(
+    data: &std::path::Path,
+    operator_key: Option<&std::path::Path>,
+    out: &std::path::Path,
+) -> Outcome {
+    let key = operator_key.map_or_else(|| data.join("operator.key"), std::path::Path::to_path_buf);
+    let market = crate::serve_cmd::market_setup(&key, false, None, None, None)?;
+    let mut store = crate::serve_cmd::open_store(data, None)?;
+    let (ctl, records, log) =
+        cpn_server::replay_start(store.as_mut(), market.as_ref()).map_err(Failure::bad)?;
+    let summary = cpn_sim::replay::replay_on(ctl, records, &log)
         .map_err(|e| Failure::bad(format!("the log does not replay: {e}")))?;
     std::fs::create_dir_all(out)
         .map_err(|e| Failure::bad(format!("--out `{}`: {e}", out.display())))?;
@@ -226,7 +236,7 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
         .clone()
         .ok_or_else(|| Failure::bad("--out: where to write the report"))?;
     if let Some(data) = &args.replay {
-        return replay(data, &out);
+        return replay(data, args.operator_key.as_deref(), &out);
     }
     let mut scenario = load(&args.scenario)?;
     let duration: Nanos = args

@@ -377,6 +377,25 @@ fn a_market_round_settles_by_the_delivered_sla_in_a_ledger_that_verifies() {
     assert!(out.status.success(), "{said}{out:?}");
     assert!(said.contains("market ledger"), "{said}");
     assert!(said.contains(&root), "{said}");
+    // The twin replays the same log, market rounds and all, to the same decisions.
+    let twin = tempfile::tempdir().expect("scratch");
+    let out = cpn(&[
+        "sim",
+        "--replay",
+        path(data.path()),
+        "--out",
+        path(twin.path()),
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{out:?}");
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(twin.path().join("replay.json")).expect("replay.json"),
+    )
+    .expect("JSON");
+    assert!(
+        summary["by_kind"]["market_round"].as_u64() > Some(0),
+        "{summary}"
+    );
     let server = serve(data.path());
     let again = server
         .api()

@@ -367,6 +367,26 @@ pub fn load(
     Ok((ctl, n))
 }
 
+/// What replaying a store's log elsewhere (the twin's `cpn sim --replay`) starts from: a
+/// controller on the stored scenario, with the market of the stored ledger when the log
+/// traded, and the durable records and the log, not yet applied.
+pub fn replay_start(
+    store: &mut dyn Store,
+    market: Option<&MarketSetup>,
+) -> Result<(Controller, Vec<Record>, Vec<LogEntry>), LoadError> {
+    cpn_store::check_schema(store)?;
+    let text = store
+        .get(Table::Meta, SCENARIO_KEY)?
+        .ok_or(LoadError::NoScenario)?;
+    let (scenario, _) = parse_stored(text)?;
+    let (records, log) = read_records(store)?;
+    let mut ctl = Controller::new(scenario);
+    if log.iter().any(|e| e.command.kind().starts_with("market_")) {
+        open_market(store, &mut ctl, market, true)?;
+    }
+    Ok((ctl, records, log))
+}
+
 fn parse_stored(text: Vec<u8>) -> Result<(Scenario, String), LoadError> {
     let text = String::from_utf8(text).map_err(|e| LoadError::Scenario(e.to_string()))?;
     let scenario = Scenario::parse("stored scenario", &text, &mut cpn_model::NoImports)

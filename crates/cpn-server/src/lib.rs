@@ -28,6 +28,7 @@ use cpn_store::Store;
 
 pub use crate::core::{
     CoreConfig, CoreHandle, LoadError, MarketSetup, load, ops_of, read_records, read_scenario,
+    replay_start,
 };
 pub use crate::http::{ApiDoc, Limits};
 

@@ -32,7 +32,16 @@ pub fn replay(
     records: Vec<Record>,
     log: &[LogEntry],
 ) -> Result<ReplaySummary, ReplayError> {
-    let mut ctl = Controller::new(scenario);
+    replay_on(Controller::new(scenario), records, log)
+}
+
+/// Replays `log` on a fresh controller prepared by the caller (one running the market of the
+/// log's ledger, say) with the durable `records` loaded first.
+pub fn replay_on(
+    mut ctl: Controller,
+    records: Vec<Record>,
+    log: &[LogEntry],
+) -> Result<ReplaySummary, ReplayError> {
     ctl.restore(records, std::iter::empty())?;
     let mut sim: Simulation<usize> = Simulation::new(0);
     let first = log.first().map_or(0, |e| e.at_ms);
