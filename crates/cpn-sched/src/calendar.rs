@@ -22,7 +22,7 @@ mod link;
 
 use std::ops::Bound::{Excluded, Unbounded};
 
-use chunked::{Chunked, clamp};
+use chunked::Chunked;
 
 pub use link::{Isolation, LinkCalendar};
 
@@ -215,9 +215,10 @@ impl Steps {
         }
     }
 
-    /// Adds `delta` over `[start, end)`, keeping the breakpoints exactly the changes: only
-    /// `start` and `end` can gain or lose one (inside the window every difference stays).
-    fn add_over(&mut self, start: u64, end: u64, delta: i128) {
+    /// Adds `delta` (modulo 2^64, see `chunked`) over `[start, end)`, keeping the breakpoints
+    /// exactly the changes: only `start` and `end` can gain or lose one (inside the window
+    /// every difference stays).
+    fn add_over(&mut self, start: u64, end: u64, delta: u64) {
         if start >= end {
             return;
         }
@@ -229,7 +230,7 @@ impl Steps {
         };
         self.levels.add(start, end, delta);
         // Levels stay within `0..=u64::MAX` (see `add`), so these are exact.
-        let new_start = clamp(i128::from(at_start) + delta);
+        let new_start = at_start.wrapping_add(delta);
         match (new_start != before_start, start_is_key) {
             (true, false) => self.levels.insert(start, new_start),
             (false, true) => {
@@ -238,7 +239,7 @@ impl Steps {
             _ => {}
         }
         if end != u64::MAX {
-            let new_before_end = clamp(i128::from(before_end) + delta);
+            let new_before_end = before_end.wrapping_add(delta);
             match (at_end != new_before_end, end_is_key) {
                 (true, false) => self.levels.insert(end, at_end),
                 (false, true) => {
@@ -250,14 +251,14 @@ impl Steps {
     }
 
     // Callers check for room before adding and for enough before subtracting, so no level
-    // leaves `0..=u64::MAX` (a level read is clamped to it all the same).
+    // leaves `0..=u64::MAX`: the chunks' wrapping arithmetic is exact within it.
     //
     // The bounds: adding over `[start, end)` can only make `start` a rise (at `end` the level
     // falls by the amount) and raises no level by more than the amount; subtracting can only
     // make `end` a rise (the level before it drops) and raises nothing.
     fn add(&mut self, start: u64, end: u64, amount: u64) {
         if amount != 0 && start < end {
-            self.add_over(start, end, i128::from(amount));
+            self.add_over(start, end, amount);
             self.rise = self.rise.max(start);
             self.ceiling = self.ceiling.saturating_add(amount);
             self.settle_bounds();
@@ -266,7 +267,7 @@ impl Steps {
 
     fn sub(&mut self, start: u64, end: u64, amount: u64) {
         if amount != 0 && start < end {
-            self.add_over(start, end, -i128::from(amount));
+            self.add_over(start, end, amount.wrapping_neg());
             if end != u64::MAX {
                 self.rise = self.rise.max(end);
             }
