@@ -162,6 +162,19 @@ impl ServiceKept {
         }
     }
 
+    /// Makes site `k`'s part stale: it must be worked out again before it is read, and goes
+    /// on the dirty list. Its numbers stay counted in the multisets until then, so that the
+    /// refresh moves only what changed (a site's cost and carbon seldom do), instead of
+    /// taking everything out now and putting it back then. Nothing reads the multisets
+    /// before every stale part is refreshed (see `bounds_apply`).
+    fn forget(&mut self, k: usize) {
+        let part = &mut self.kept[k];
+        if part.from < part.until {
+            (part.from, part.until) = (0, 0);
+            self.dirty.push(k as u32);
+        }
+    }
+
     /// The range of finite values of one term over the admitted sites, as the scorer keeps
     /// ranges (infinite and negative infinite when there is none).
     fn range(&self, term: usize) -> (f64, f64) {
@@ -202,7 +215,7 @@ impl KeptLoads {
     fn forget(&mut self, site: SiteId) {
         if let Some(places) = self.places.get(site.index()) {
             for &(s, k) in places {
-                self.services[s as usize].set(k as usize, UNKNOWN);
+                self.services[s as usize].forget(k as usize);
             }
         }
     }
