@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use cpn_model::SiteId;
 
-use super::super::{Engine, Objective, Scorer, breakdown, rank};
+use super::super::{Engine, LatencyBreakdown, Objective, Scorer, breakdown, rank};
 use super::{Ask, Judged, Occupancy, Undecided};
 use crate::decision::shortlist::tree::Tree;
 
@@ -460,8 +460,7 @@ impl Engine {
         let (Some((bk, bd, bs, _)), Some((nk, nd, _, ns))) = (best, nearest) else {
             return Ok(None);
         };
-        let judged =
-            |k: u32, d: u32| self.judged(sites[k as usize], d, service.used[k as usize], ask);
+        let judged = |k: u32, d: u32| self.judged(sites[k as usize], d, service, k as usize, ask);
         Ok(judged(bk, bd)
             .zip(judged(nk, nd))
             .map(|(b, n)| (b, bs, n, ns)))
@@ -546,26 +545,41 @@ impl Engine {
             return Ok(None);
         };
         let (b, n, ns) = (passed[b], passed[n], scores[n]);
-        let judged = |p: Passed| {
-            self.judged(
-                sites[p.k as usize],
-                p.one_way,
-                service.used[p.k as usize],
-                ask,
-            )
-        };
+        let judged =
+            |p: Passed| self.judged(sites[p.k as usize], p.one_way, service, p.k as usize, ask);
         Ok(judged(b).zip(judged(n)).map(|(b, n)| (b, bs, n, ns)))
     }
 
-    /// A site's verdict in full, from its distance and its load.
-    fn judged(&self, site: SiteId, one_way: u32, used: u128, ask: &Ask) -> Option<Judged> {
-        let at = self.at_site(site.index(), used, ask)?;
+    /// The verdict of an admitted site `k` of the service, from its distance and its kept
+    /// part: the wait as the part counted it (the Erlang C of the refresh is not worked out
+    /// again), cost, carbon and load as `at_site` makes them of the same load.
+    fn judged(
+        &self,
+        site: SiteId,
+        one_way: u32,
+        service: &ServiceKept,
+        k: usize,
+        ask: &Ask,
+    ) -> Option<Judged> {
+        let kept = &service.kept[k];
+        if !kept.admitted {
+            return None;
+        }
+        let i = site.index();
+        let (cost, carbon_g, load) =
+            self.economics(i, service.used[k], ask.demand, ask.compute_hours);
+        let latency = LatencyBreakdown {
+            network_rtt: 2 * u64::from(one_way),
+            processing: ask.processing_us,
+            queueing: kept.queue_us,
+            total: 2 * u64::from(one_way) + ask.processing_us + kept.queue_us,
+        };
         Some(Judged {
             site,
-            latency: breakdown(u64::from(one_way), ask.processing, at.wait_ns),
-            cost: at.cost,
-            carbon_g: at.carbon_g,
-            load: at.load,
+            latency,
+            cost,
+            carbon_g,
+            load,
         })
     }
 }
