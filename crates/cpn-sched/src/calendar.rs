@@ -217,10 +217,11 @@ impl Steps {
 
     /// Adds `delta` (modulo 2^64, see `chunked`) over `[start, end)`, keeping the breakpoints
     /// exactly the changes: only `start` and `end` can gain or lose one (inside the window
-    /// every difference stays).
-    fn add_over(&mut self, start: u64, end: u64, delta: u64) {
+    /// every difference stays). With `floor`, only if no level of the window is below it
+    /// before the addition; otherwise nothing changes and the least level is returned.
+    fn add_over(&mut self, start: u64, end: u64, delta: u64, floor: u64) -> Result<(), u64> {
         if start >= end {
-            return;
+            return Ok(());
         }
         let (before_start, at_start, start_is_key) = self.levels.around(start);
         let (before_end, at_end, end_is_key) = if end == u64::MAX {
@@ -228,7 +229,12 @@ impl Steps {
         } else {
             self.levels.around(end)
         };
-        self.levels.add(start, end, delta);
+        // The window's levels: `at_start` until its first breakpoint, then theirs.
+        let least = self.levels.add(start, end, delta).min(at_start);
+        if least < floor {
+            self.levels.add(start, end, delta.wrapping_neg());
+            return Err(least);
+        }
         // Levels stay within `0..=u64::MAX` (see `add`), so these are exact.
         let new_start = at_start.wrapping_add(delta);
         match (new_start != before_start, start_is_key) {
@@ -248,6 +254,7 @@ impl Steps {
                 _ => {}
             }
         }
+        Ok(())
     }
 
     // Callers check for room before adding and for enough before subtracting, so no level
@@ -258,7 +265,7 @@ impl Steps {
     // make `end` a rise (the level before it drops) and raises nothing.
     fn add(&mut self, start: u64, end: u64, amount: u64) {
         if amount != 0 && start < end {
-            self.add_over(start, end, amount);
+            let _ = self.add_over(start, end, amount, 0);
             self.rise = self.rise.max(start);
             self.ceiling = self.ceiling.saturating_add(amount);
             self.settle_bounds();
@@ -266,13 +273,21 @@ impl Steps {
     }
 
     fn sub(&mut self, start: u64, end: u64, amount: u64) {
+        let _ = self.sub_checked(start, end, amount);
+    }
+
+    /// Subtracts `amount` over `[start, end)` if at least that much is at every second of
+    /// it; otherwise changes nothing and returns the least there. The check is made in the
+    /// walk that subtracts (undone if it fails), not in a walk of its own before it.
+    fn sub_checked(&mut self, start: u64, end: u64, amount: u64) -> Result<(), u64> {
         if amount != 0 && start < end {
-            self.add_over(start, end, amount.wrapping_neg());
+            self.add_over(start, end, amount.wrapping_neg(), amount)?;
             if end != u64::MAX {
                 self.rise = self.rise.max(end);
             }
             self.settle_bounds();
         }
+        Ok(())
     }
 
     /// The most of any level, exactly, which also tightens `ceiling` to it.
@@ -490,17 +505,14 @@ impl Calendar {
     /// less than `amount` is booked at some second of the window.
     pub fn release(&mut self, start: u64, end: u64, amount: u64) -> Result<(), CalendarError> {
         check_window(start, end)?;
-        let booked = self.steps.min(start, end);
-        if booked < amount {
-            return Err(CalendarError::NotBooked {
+        self.steps
+            .sub_checked(start, end, amount)
+            .map_err(|booked| CalendarError::NotBooked {
                 start,
                 end,
                 amount,
                 booked,
-            });
-        }
-        self.steps.sub(start, end, amount);
-        Ok(())
+            })
     }
 
     /// Changes the capacity (an upgrade, a degraded link, a failure). Bookings stay; the
@@ -648,6 +660,24 @@ impl MultiCalendar {
     pub fn release(&mut self, start: u64, end: u64, amounts: &[u64]) -> Result<(), CalendarError> {
         check_window(start, end)?;
         self.check_count(amounts)?;
+        // The usual release gives back one resource (compute): its check is made in the walk
+        // that releases it (see `Steps::sub_checked`). Otherwise every resource is checked
+        // before any changes.
+        let mut given = amounts.iter().enumerate().filter(|&(_, &a)| a != 0);
+        if let (Some((resource, &a)), None) = (given.next(), given.next()) {
+            return self.calendars[resource]
+                .steps
+                .sub_checked(start, end, a)
+                .map_err(|booked| CalendarError::Resource {
+                    resource,
+                    error: Box::new(CalendarError::NotBooked {
+                        start,
+                        end,
+                        amount: a,
+                        booked,
+                    }),
+                });
+        }
         for (resource, (c, &a)) in self.calendars.iter().zip(amounts).enumerate() {
             // Nothing to release is always booked.
             let booked = if a == 0 { 0 } else { c.steps.min(start, end) };

@@ -298,10 +298,13 @@ impl Chunked {
 
     /// Adds `delta` (modulo 2^64: a subtraction is its two's complement) to the level of
     /// every breakpoint in `[from, to)` (to the end when `to` is `u64::MAX`, where no
-    /// breakpoint is).
-    pub(super) fn add(&mut self, from: u64, to: u64, delta: u64) {
+    /// breakpoint is). Returns the least level of those breakpoints before the addition
+    /// (`u64::MAX` when there are none): a release checks that enough is booked in the same
+    /// walk that takes it away (see `Steps::sub_checked`).
+    pub(super) fn add(&mut self, from: u64, to: u64, delta: u64) -> u64 {
+        let mut least = u64::MAX;
         if from >= to || delta == 0 {
-            return;
+            return least;
         }
         let (mut c, mut j) = self.position(from);
         let to_bound = Bound::Excluded(to);
@@ -309,6 +312,7 @@ impl Chunked {
             if j == 0 && self.all_below(c, to_bound) {
                 // A whole chunk: one addition, and its keys are not even read.
                 let chunk = &mut self.chunks[c];
+                least = least.min(chunk.low());
                 chunk.pending = chunk.pending.wrapping_add(delta);
                 (c, j) = (c + 1, 0);
                 continue;
@@ -318,7 +322,9 @@ impl Chunked {
                 break;
             }
             let end = chunk.keys.partition_point(|&k| k < to);
+            let pending = chunk.pending;
             for s in &mut chunk.stored[j..end] {
+                least = least.min(s.wrapping_add(pending));
                 *s = s.wrapping_add(delta);
             }
             chunk.refresh();
@@ -327,6 +333,7 @@ impl Chunked {
             }
             (c, j) = (c + 1, 0);
         }
+        least
     }
 
     /// Whether every breakpoint of chunk `c` is within the upper bound. For all but the last
@@ -483,7 +490,13 @@ mod tests {
                         prop_assert_eq!(map.remove(t), model.remove(&t).map(|l| l as u64));
                     }
                     Op::Add(a, b, d) => {
-                        map.add(a, b, d as u64);
+                        let least = map.add(a, b, d as u64);
+                        let model_least = if a < b && d != 0 {
+                            model.range(a..b).map(|(_, &l)| l as u64).min()
+                        } else {
+                            None
+                        };
+                        prop_assert_eq!(least, model_least.unwrap_or(u64::MAX));
                         if a < b {
                             for l in model.range_mut(a..b).map(|(_, l)| l) {
                                 *l += i128::from(d);
