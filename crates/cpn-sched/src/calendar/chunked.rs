@@ -25,16 +25,98 @@ use std::ops::Bound;
 /// Breakpoints per chunk, half the most a chunk holds.
 const CHUNK: usize = 32;
 
+/// The most breakpoints a chunk holds, for an instant: one more than `2 * CHUNK`, until an
+/// insertion splits it.
+const CAP: usize = 2 * CHUNK + 1;
+
+/// Up to [`CAP`] `u64`s kept inline: a chunk's times and levels live in the chunk itself, in
+/// the calendar's one array of chunks, rather than behind two pointers of their own. A
+/// lookup in a cold calendar then waits for one miss fewer (the chunk's header, then its
+/// times, were two dependent misses; now the times follow the header), and a chunk costs no
+/// allocation. The unused capacity is never read, so it costs memory, not cache.
+#[derive(Clone)]
+struct Inline {
+    len: usize,
+    items: [u64; CAP],
+}
+
+impl Inline {
+    fn one(v: u64) -> Inline {
+        let mut items = [0; CAP];
+        items[0] = v;
+        Inline { len: 1, items }
+    }
+
+    fn insert(&mut self, j: usize, v: u64) {
+        assert!(
+            j <= self.len && self.len < CAP,
+            "inline insert out of bounds"
+        );
+        self.items.copy_within(j..self.len, j + 1);
+        self.items[j] = v;
+        self.len += 1;
+    }
+
+    fn remove(&mut self, j: usize) -> u64 {
+        let v = self[j];
+        self.items.copy_within(j + 1..self.len, j);
+        self.len -= 1;
+        v
+    }
+
+    /// Splits off everything from `at` on, as `Vec::split_off`.
+    fn split_off(&mut self, at: usize) -> Inline {
+        let mut tail = Inline {
+            len: self.len - at,
+            items: [0; CAP],
+        };
+        tail.items[..self.len - at].copy_from_slice(&self.items[at..self.len]);
+        self.len = at;
+        tail
+    }
+
+    /// Moves every element of `other` to the end, as `Vec::append`.
+    fn append(&mut self, other: &mut Inline) {
+        let n = other.len;
+        self.items[self.len..self.len + n].copy_from_slice(&other.items[..n]);
+        self.len += n;
+        other.len = 0;
+    }
+}
+
+impl std::ops::Deref for Inline {
+    type Target = [u64];
+
+    fn deref(&self) -> &[u64] {
+        &self.items[..self.len]
+    }
+}
+
+impl std::ops::DerefMut for Inline {
+    fn deref_mut(&mut self) -> &mut [u64] {
+        &mut self.items[..self.len]
+    }
+}
+
+impl std::fmt::Debug for Inline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// `repr(C)`: the fields a whole-chunk addition or a range's least and most read (pending,
+/// least, most) come first, in the chunk's first cache line with its first times.
 #[derive(Debug, Clone)]
+#[repr(C)]
 struct Chunk {
-    keys: Vec<u64>,
-    /// Each level less `pending` (modulo 2^64).
-    stored: Vec<u64>,
     /// Added to every level of the chunk (modulo 2^64).
     pending: u64,
     /// The least and most level less `pending` (modulo 2^64).
     low: u64,
     high: u64,
+    keys: Inline,
+    /// Each level less `pending` (modulo 2^64).
+    stored: Inline,
 }
 
 impl Chunk {
@@ -54,7 +136,7 @@ impl Chunk {
     fn refresh(&mut self) {
         let pending = self.pending;
         let (mut low, mut high) = (u64::MAX, 0);
-        for &s in &self.stored {
+        for &s in self.stored.iter() {
             let level = s.wrapping_add(pending);
             low = low.min(level);
             high = high.max(level);
@@ -76,7 +158,7 @@ impl Chunk {
     /// Folds the pending addition into the stored levels.
     fn settle(&mut self) {
         if self.pending != 0 {
-            for s in &mut self.stored {
+            for s in self.stored.iter_mut() {
                 *s = s.wrapping_add(self.pending);
             }
             self.low = self.low.wrapping_add(self.pending);
@@ -108,12 +190,7 @@ impl Chunked {
 
     /// What it holds on the heap, as laid out (capacities × element sizes).
     pub(super) fn heap_bytes(&self) -> usize {
-        let chunks: usize = self
-            .chunks
-            .iter()
-            .map(|c| c.keys.capacity() * 8 + c.stored.capacity() * 8)
-            .sum();
-        chunks + self.chunks.capacity() * std::mem::size_of::<Chunk>() + self.firsts.capacity() * 8
+        self.chunks.capacity() * std::mem::size_of::<Chunk>() + self.firsts.capacity() * 8
     }
 
     /// The chunk that holds `t` or would: the last whose first time is at most `t` (the
@@ -214,8 +291,8 @@ impl Chunked {
     pub(super) fn insert(&mut self, t: u64, level: u64) {
         let Some(c) = self.chunk_of(t) else {
             self.chunks.push(Chunk {
-                keys: vec![t],
-                stored: vec![level],
+                keys: Inline::one(t),
+                stored: Inline::one(level),
                 pending: 0,
                 low: level,
                 high: level,
