@@ -579,14 +579,83 @@ impl Calendar {
 /// calendar, booked all or nothing. Resources are numbered by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MultiCalendar {
-    calendars: Vec<Calendar>,
+    calendars: Resources,
+}
+
+/// Resources kept inline up to this many (compute, cores, memory and one accelerator model).
+const INLINE_RESOURCES: usize = 4;
+
+/// A site's calendars: inline for the usual few resources, so that reading a site's compute
+/// calendar in the array of sites is one dependent cache miss fewer than through a `Vec` of
+/// its own (the decisions read it for many sites, each cold); on the heap beyond that.
+// The inline variant is the large one on purpose: it is the point of the type, and nearly
+// every site has it.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+enum Resources {
+    Inline([Calendar; INLINE_RESOURCES], usize),
+    Heap(Vec<Calendar>),
+}
+
+impl Resources {
+    fn new(capacities: &[u64]) -> Resources {
+        if capacities.len() <= INLINE_RESOURCES {
+            let calendars =
+                std::array::from_fn(|i| Calendar::new(capacities.get(i).copied().unwrap_or(0)));
+            Resources::Inline(calendars, capacities.len())
+        } else {
+            Resources::Heap(capacities.iter().map(|&c| Calendar::new(c)).collect())
+        }
+    }
+
+    /// Heap bytes of the calendars' own array (none when inline).
+    fn array_heap_bytes(&self) -> usize {
+        match self {
+            Resources::Inline(..) => 0,
+            Resources::Heap(v) => v.capacity() * std::mem::size_of::<Calendar>(),
+        }
+    }
+}
+
+impl std::ops::Deref for Resources {
+    type Target = [Calendar];
+
+    fn deref(&self) -> &[Calendar] {
+        match self {
+            Resources::Inline(a, n) => &a[..*n],
+            Resources::Heap(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Resources {
+    fn deref_mut(&mut self) -> &mut [Calendar] {
+        match self {
+            Resources::Inline(a, n) => &mut a[..*n],
+            Resources::Heap(v) => v,
+        }
+    }
+}
+
+impl PartialEq for Resources {
+    fn eq(&self, other: &Resources) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Resources {}
+
+impl std::fmt::Debug for Resources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl MultiCalendar {
     /// Empty calendars with these capacities, one per resource.
     pub fn new(capacities: &[u64]) -> MultiCalendar {
         MultiCalendar {
-            calendars: capacities.iter().map(|&c| Calendar::new(c)).collect(),
+            calendars: Resources::new(capacities),
         }
     }
 
@@ -596,7 +665,7 @@ impl MultiCalendar {
 
     /// The bytes the calendars hold on the heap; see [`Calendar::heap_bytes`].
     pub fn heap_bytes(&self) -> usize {
-        self.calendars.capacity() * std::mem::size_of::<Calendar>()
+        self.calendars.array_heap_bytes()
             + self
                 .calendars
                 .iter()
