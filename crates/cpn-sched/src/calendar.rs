@@ -22,7 +22,7 @@ mod link;
 
 use std::ops::Bound::{Excluded, Unbounded};
 
-use chunked::{Chunked, clamp};
+use chunked::Chunked;
 
 pub use link::{Isolation, LinkCalendar};
 
@@ -215,11 +215,13 @@ impl Steps {
         }
     }
 
-    /// Adds `delta` over `[start, end)`, keeping the breakpoints exactly the changes: only
-    /// `start` and `end` can gain or lose one (inside the window every difference stays).
-    fn add_over(&mut self, start: u64, end: u64, delta: i128) {
+    /// Adds `delta` (modulo 2^64, see `chunked`) over `[start, end)`, keeping the breakpoints
+    /// exactly the changes: only `start` and `end` can gain or lose one (inside the window
+    /// every difference stays). With `floor`, only if no level of the window is below it
+    /// before the addition; otherwise nothing changes and the least level is returned.
+    fn add_over(&mut self, start: u64, end: u64, delta: u64, floor: u64) -> Result<(), u64> {
         if start >= end {
-            return;
+            return Ok(());
         }
         let (before_start, at_start, start_is_key) = self.levels.around(start);
         let (before_end, at_end, end_is_key) = if end == u64::MAX {
@@ -227,9 +229,14 @@ impl Steps {
         } else {
             self.levels.around(end)
         };
-        self.levels.add(start, end, delta);
+        // The window's levels: `at_start` until its first breakpoint, then theirs.
+        let least = self.levels.add(start, end, delta).min(at_start);
+        if least < floor {
+            self.levels.add(start, end, delta.wrapping_neg());
+            return Err(least);
+        }
         // Levels stay within `0..=u64::MAX` (see `add`), so these are exact.
-        let new_start = clamp(i128::from(at_start) + delta);
+        let new_start = at_start.wrapping_add(delta);
         match (new_start != before_start, start_is_key) {
             (true, false) => self.levels.insert(start, new_start),
             (false, true) => {
@@ -238,7 +245,7 @@ impl Steps {
             _ => {}
         }
         if end != u64::MAX {
-            let new_before_end = clamp(i128::from(before_end) + delta);
+            let new_before_end = before_end.wrapping_add(delta);
             match (at_end != new_before_end, end_is_key) {
                 (true, false) => self.levels.insert(end, at_end),
                 (false, true) => {
@@ -247,17 +254,18 @@ impl Steps {
                 _ => {}
             }
         }
+        Ok(())
     }
 
     // Callers check for room before adding and for enough before subtracting, so no level
-    // leaves `0..=u64::MAX` (a level read is clamped to it all the same).
+    // leaves `0..=u64::MAX`: the chunks' wrapping arithmetic is exact within it.
     //
     // The bounds: adding over `[start, end)` can only make `start` a rise (at `end` the level
     // falls by the amount) and raises no level by more than the amount; subtracting can only
     // make `end` a rise (the level before it drops) and raises nothing.
     fn add(&mut self, start: u64, end: u64, amount: u64) {
         if amount != 0 && start < end {
-            self.add_over(start, end, i128::from(amount));
+            let _ = self.add_over(start, end, amount, 0);
             self.rise = self.rise.max(start);
             self.ceiling = self.ceiling.saturating_add(amount);
             self.settle_bounds();
@@ -265,13 +273,21 @@ impl Steps {
     }
 
     fn sub(&mut self, start: u64, end: u64, amount: u64) {
+        let _ = self.sub_checked(start, end, amount);
+    }
+
+    /// Subtracts `amount` over `[start, end)` if at least that much is at every second of
+    /// it; otherwise changes nothing and returns the least there. The check is made in the
+    /// walk that subtracts (undone if it fails), not in a walk of its own before it.
+    fn sub_checked(&mut self, start: u64, end: u64, amount: u64) -> Result<(), u64> {
         if amount != 0 && start < end {
-            self.add_over(start, end, -i128::from(amount));
+            self.add_over(start, end, amount.wrapping_neg(), amount)?;
             if end != u64::MAX {
                 self.rise = self.rise.max(end);
             }
             self.settle_bounds();
         }
+        Ok(())
     }
 
     /// The most of any level, exactly, which also tightens `ceiling` to it.
@@ -489,17 +505,14 @@ impl Calendar {
     /// less than `amount` is booked at some second of the window.
     pub fn release(&mut self, start: u64, end: u64, amount: u64) -> Result<(), CalendarError> {
         check_window(start, end)?;
-        let booked = self.steps.min(start, end);
-        if booked < amount {
-            return Err(CalendarError::NotBooked {
+        self.steps
+            .sub_checked(start, end, amount)
+            .map_err(|booked| CalendarError::NotBooked {
                 start,
                 end,
                 amount,
                 booked,
-            });
-        }
-        self.steps.sub(start, end, amount);
-        Ok(())
+            })
     }
 
     /// Changes the capacity (an upgrade, a degraded link, a failure). Bookings stay; the
@@ -566,14 +579,83 @@ impl Calendar {
 /// calendar, booked all or nothing. Resources are numbered by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MultiCalendar {
-    calendars: Vec<Calendar>,
+    calendars: Resources,
+}
+
+/// Resources kept inline up to this many (compute, cores, memory and one accelerator model).
+const INLINE_RESOURCES: usize = 4;
+
+/// A site's calendars: inline for the usual few resources, so that reading a site's compute
+/// calendar in the array of sites is one dependent cache miss fewer than through a `Vec` of
+/// its own (the decisions read it for many sites, each cold); on the heap beyond that.
+// The inline variant is the large one on purpose: it is the point of the type, and nearly
+// every site has it.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+enum Resources {
+    Inline([Calendar; INLINE_RESOURCES], usize),
+    Heap(Vec<Calendar>),
+}
+
+impl Resources {
+    fn new(capacities: &[u64]) -> Resources {
+        if capacities.len() <= INLINE_RESOURCES {
+            let calendars =
+                std::array::from_fn(|i| Calendar::new(capacities.get(i).copied().unwrap_or(0)));
+            Resources::Inline(calendars, capacities.len())
+        } else {
+            Resources::Heap(capacities.iter().map(|&c| Calendar::new(c)).collect())
+        }
+    }
+
+    /// Heap bytes of the calendars' own array (none when inline).
+    fn array_heap_bytes(&self) -> usize {
+        match self {
+            Resources::Inline(..) => 0,
+            Resources::Heap(v) => v.capacity() * std::mem::size_of::<Calendar>(),
+        }
+    }
+}
+
+impl std::ops::Deref for Resources {
+    type Target = [Calendar];
+
+    fn deref(&self) -> &[Calendar] {
+        match self {
+            Resources::Inline(a, n) => &a[..*n],
+            Resources::Heap(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Resources {
+    fn deref_mut(&mut self) -> &mut [Calendar] {
+        match self {
+            Resources::Inline(a, n) => &mut a[..*n],
+            Resources::Heap(v) => v,
+        }
+    }
+}
+
+impl PartialEq for Resources {
+    fn eq(&self, other: &Resources) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Resources {}
+
+impl std::fmt::Debug for Resources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl MultiCalendar {
     /// Empty calendars with these capacities, one per resource.
     pub fn new(capacities: &[u64]) -> MultiCalendar {
         MultiCalendar {
-            calendars: capacities.iter().map(|&c| Calendar::new(c)).collect(),
+            calendars: Resources::new(capacities),
         }
     }
 
@@ -583,7 +665,7 @@ impl MultiCalendar {
 
     /// The bytes the calendars hold on the heap; see [`Calendar::heap_bytes`].
     pub fn heap_bytes(&self) -> usize {
-        self.calendars.capacity() * std::mem::size_of::<Calendar>()
+        self.calendars.array_heap_bytes()
             + self
                 .calendars
                 .iter()
@@ -647,6 +729,24 @@ impl MultiCalendar {
     pub fn release(&mut self, start: u64, end: u64, amounts: &[u64]) -> Result<(), CalendarError> {
         check_window(start, end)?;
         self.check_count(amounts)?;
+        // The usual release gives back one resource (compute): its check is made in the walk
+        // that releases it (see `Steps::sub_checked`). Otherwise every resource is checked
+        // before any changes.
+        let mut given = amounts.iter().enumerate().filter(|&(_, &a)| a != 0);
+        if let (Some((resource, &a)), None) = (given.next(), given.next()) {
+            return self.calendars[resource]
+                .steps
+                .sub_checked(start, end, a)
+                .map_err(|booked| CalendarError::Resource {
+                    resource,
+                    error: Box::new(CalendarError::NotBooked {
+                        start,
+                        end,
+                        amount: a,
+                        booked,
+                    }),
+                });
+        }
         for (resource, (c, &a)) in self.calendars.iter().zip(amounts).enumerate() {
             // Nothing to release is always booked.
             let booked = if a == 0 { 0 } else { c.steps.min(start, end) };

@@ -686,22 +686,25 @@ impl Scheduler {
     fn commit(
         &mut self,
         request: &PlaceRequest,
-        decision: Decision,
+        mut decision: Decision,
         demand: Flops,
     ) -> Result<Result<ReservationId, Refusal>, SchedError> {
-        let Some(choice) = decision.choice() else {
+        let Some(chosen) = decision.chosen.filter(|&i| i < decision.candidates.len()) else {
             let reason = best_reason(&decision);
             return Ok(Err(Refusal {
                 reason,
                 decision: Some(decision),
             }));
         };
+        let savings = savings(&decision);
+        // The path moves from the decision into the reservation (and back if the booking
+        // fails, for the refusal), rather than being copied: two allocations per placement.
+        let choice = &mut decision.candidates[chosen];
+        let decided_path = choice.path.take();
+        let had_path = decided_path.is_some();
         let (site, path, latency) = (
             choice.site,
-            choice
-                .path
-                .clone()
-                .unwrap_or_else(|| Path::at(request.ingress.0)),
+            decided_path.unwrap_or_else(|| Path::at(request.ingress.0)),
             choice.latency.unwrap_or_default(),
         );
         let links: Vec<LinkId> = path.links(self.engine.graph()).collect();
@@ -713,10 +716,13 @@ impl Scheduler {
             path,
             links,
             latency,
-            savings: savings(&decision),
+            savings,
             compute_gflops,
         };
         if let Err(e) = self.book(&reservation) {
+            if had_path {
+                decision.candidates[chosen].path = Some(reservation.path);
+            }
             // The engine saw the calendars' state for this window, so a refusal here means a
             // rounding edge (GFLOPS, MiB); it is a refusal, not a failure.
             return Ok(Err(Refusal {

@@ -10,6 +10,11 @@
 
 use std::time::{Duration, Instant};
 
+// The allocator `cpn sim` runs with (crates/cpn-cli): the twin allocates per request (names,
+// paths, reservations), and the figure should be the one a user of the binary sees.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
-use cpn_model::Scenario;
+use cpn_model::{Scenario, Tier};
 use cpn_route::run_cost;
 use cpn_sched::{PlaceRequest, Placed, Recovery, ReservationId, Scheduler, Strategy};
 use cpn_units::{Bandwidth, Flops, Nanos};
@@ -462,7 +462,10 @@ struct Twin<'a> {
     flow_owner: Vec<u32>,
     outcomes: Vec<Outcome>,
     draws: u64,
-    booked_tier: BTreeMap<String, f64>,
+    /// Compute booked per tier, GFLOPS × s (keyed by the tier itself: no name per request).
+    booked_tier: BTreeMap<Tier, f64>,
+    /// A request's links as the flow network takes them, reused.
+    path: Vec<u32>,
     bandwidth: f64,
     cost: f64,
     carbon: f64,
@@ -542,6 +545,7 @@ impl<'a> Twin<'a> {
                 .collect(),
             draws: seed ^ 0x5eed_0f57_47e9,
             booked_tier: BTreeMap::new(),
+            path: Vec::new(),
             bandwidth: 0.0,
             cost: 0.0,
             carbon: 0.0,
@@ -650,8 +654,7 @@ impl<'a> Twin<'a> {
         };
         let site = &self.scenario.sites[r.site.index()];
         let held = hold as f64;
-        *self.booked_tier.entry(site.tier.to_string()).or_default() +=
-            r.compute_gflops() as f64 * held;
+        *self.booked_tier.entry(site.tier).or_default() += r.compute_gflops() as f64 * held;
         self.bandwidth += r.request.bandwidth.0 as f64 / 1e9 * held * r.links.len() as f64;
         let demand = Flops::fp64(u128::from(r.compute_gflops()) * 1_000_000_000);
         let (c, g) = run_cost(
@@ -686,8 +689,11 @@ impl<'a> Twin<'a> {
         req.one_way = r.latency.network_rtt.saturating_mul(1_000) / 2;
         req.sent_at = t;
         req.sending = bytes;
-        let path: Vec<u32> = r.links.iter().map(|l| l.0).collect();
+        let mut path = std::mem::take(&mut self.path);
+        path.clear();
+        path.extend(r.links.iter().map(|l| l.0));
         if bytes == 0 || path.is_empty() {
+            self.path = path;
             req.phase = Phase::AtSite;
             let at = Event::AtSite {
                 req: i,
@@ -697,7 +703,9 @@ impl<'a> Twin<'a> {
             return;
         }
         req.phase = Phase::Sending;
-        match self.net.add_flow(t, &path, bytes) {
+        let added = self.net.add_flow(t, &path, bytes);
+        self.path = path;
+        match added {
             Ok(f) => {
                 req.flow = f.0;
                 if self.flow_owner.len() <= f.0 as usize {
@@ -949,7 +957,11 @@ impl<'a> Twin<'a> {
         let utilisation = capacity_tier
             .iter()
             .map(|(tier, cap)| {
-                let booked = self.booked_tier.get(tier).copied().unwrap_or(0.0);
+                let booked = self
+                    .booked_tier
+                    .iter()
+                    .find(|(t, _)| t.to_string() == *tier)
+                    .map_or(0.0, |(_, b)| *b);
                 let u = if *cap > 0.0 {
                     booked / (cap * span)
                 } else {

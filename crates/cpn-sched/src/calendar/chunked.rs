@@ -10,53 +10,162 @@
 //! breakpoints (a lone chunk may hold fewer), so a calendar of a few breakpoints costs no more
 //! than a map.
 //!
-//! Levels are `u64`; inside a chunk they are kept as `i128` less the pending addition, so that
-//! additions and subtractions commute. Callers never take a level below zero or above
-//! `u64::MAX` (the calendars check before they book or release), and a level read is clamped
-//! to that range all the same.
+//! Levels are `u64`, and so is everything a chunk stores: each level less the pending
+//! addition, and the least and most level less the pending addition, all modulo 2^64
+//! (wrapping arithmetic). Callers never take a level below zero or above `u64::MAX` (the
+//! calendars check before they book or release), so every true level is in `0..2^64` and the
+//! wrapping sum of a stored value and the pending addition is exactly that level, whatever
+//! the stored values and the pending addition wrapped to on the way. The least and most are
+//! kept as levels (compared as levels, then offset), never compared as stored values, which
+//! wrapping does not order. Half the bytes of the `i128` this used to keep: a chunk's levels
+//! are one or two cache lines fewer, and its min and max are plain `u64` compares.
 
 use std::ops::Bound;
 
 /// Breakpoints per chunk, half the most a chunk holds.
 const CHUNK: usize = 32;
 
+/// The most breakpoints a chunk holds, for an instant: one more than `2 * CHUNK`, until an
+/// insertion splits it.
+const CAP: usize = 2 * CHUNK + 1;
+
+/// Up to [`CAP`] `u64`s kept inline: a chunk's times and levels live in the chunk itself, in
+/// the calendar's one array of chunks, rather than behind two pointers of their own. A
+/// lookup in a cold calendar then waits for one miss fewer (the chunk's header, then its
+/// times, were two dependent misses; now the times follow the header), and a chunk costs no
+/// allocation. The unused capacity is never read, so it costs memory, not cache.
+#[derive(Clone)]
+struct Inline {
+    len: usize,
+    items: [u64; CAP],
+}
+
+impl Inline {
+    fn one(v: u64) -> Inline {
+        let mut items = [0; CAP];
+        items[0] = v;
+        Inline { len: 1, items }
+    }
+
+    fn insert(&mut self, j: usize, v: u64) {
+        assert!(
+            j <= self.len && self.len < CAP,
+            "inline insert out of bounds"
+        );
+        self.items.copy_within(j..self.len, j + 1);
+        self.items[j] = v;
+        self.len += 1;
+    }
+
+    fn remove(&mut self, j: usize) -> u64 {
+        let v = self[j];
+        self.items.copy_within(j + 1..self.len, j);
+        self.len -= 1;
+        v
+    }
+
+    /// Splits off everything from `at` on, as `Vec::split_off`.
+    fn split_off(&mut self, at: usize) -> Inline {
+        let mut tail = Inline {
+            len: self.len - at,
+            items: [0; CAP],
+        };
+        tail.items[..self.len - at].copy_from_slice(&self.items[at..self.len]);
+        self.len = at;
+        tail
+    }
+
+    /// Moves every element of `other` to the end, as `Vec::append`.
+    fn append(&mut self, other: &mut Inline) {
+        let n = other.len;
+        self.items[self.len..self.len + n].copy_from_slice(&other.items[..n]);
+        self.len += n;
+        other.len = 0;
+    }
+}
+
+impl std::ops::Deref for Inline {
+    type Target = [u64];
+
+    fn deref(&self) -> &[u64] {
+        &self.items[..self.len]
+    }
+}
+
+impl std::ops::DerefMut for Inline {
+    fn deref_mut(&mut self) -> &mut [u64] {
+        &mut self.items[..self.len]
+    }
+}
+
+impl std::fmt::Debug for Inline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// `repr(C)`: the fields a whole-chunk addition or a range's least and most read (pending,
+/// least, most) come first, in the chunk's first cache line with its first times.
 #[derive(Debug, Clone)]
+#[repr(C)]
 struct Chunk {
-    keys: Vec<u64>,
-    /// Each level less `pending`.
-    stored: Vec<i128>,
-    /// Added to every level of the chunk.
-    pending: i128,
-    /// The least and most of `stored`.
-    low: i128,
-    high: i128,
+    /// Added to every level of the chunk (modulo 2^64).
+    pending: u64,
+    /// The least and most level less `pending` (modulo 2^64).
+    low: u64,
+    high: u64,
+    keys: Inline,
+    /// Each level less `pending` (modulo 2^64).
+    stored: Inline,
 }
 
 impl Chunk {
     fn level(&self, j: usize) -> u64 {
-        clamp(self.stored[j] + self.pending)
+        self.stored[j].wrapping_add(self.pending)
+    }
+
+    fn low(&self) -> u64 {
+        self.low.wrapping_add(self.pending)
+    }
+
+    fn high(&self) -> u64 {
+        self.high.wrapping_add(self.pending)
+    }
+
+    /// Makes `low` and `high` the least and most level of the chunk again.
+    fn refresh(&mut self) {
+        let pending = self.pending;
+        let (mut low, mut high) = (u64::MAX, 0);
+        for &s in self.stored.iter() {
+            let level = s.wrapping_add(pending);
+            low = low.min(level);
+            high = high.max(level);
+        }
+        if self.stored.is_empty() {
+            (low, high) = (0, 0);
+        }
+        self.low = low.wrapping_sub(pending);
+        self.high = high.wrapping_sub(pending);
+    }
+
+    /// Widens the least and most level to take in `level`.
+    fn widen(&mut self, level: u64) {
+        let pending = self.pending;
+        self.low = self.low().min(level).wrapping_sub(pending);
+        self.high = self.high().max(level).wrapping_sub(pending);
     }
 
     /// Folds the pending addition into the stored levels.
     fn settle(&mut self) {
         if self.pending != 0 {
-            for s in &mut self.stored {
-                *s += self.pending;
+            for s in self.stored.iter_mut() {
+                *s = s.wrapping_add(self.pending);
             }
-            self.low += self.pending;
-            self.high += self.pending;
+            self.low = self.low.wrapping_add(self.pending);
+            self.high = self.high.wrapping_add(self.pending);
             self.pending = 0;
         }
     }
-
-    fn refresh(&mut self) {
-        self.low = self.stored.iter().copied().min().unwrap_or(0);
-        self.high = self.stored.iter().copied().max().unwrap_or(0);
-    }
-}
-
-pub(super) fn clamp(level: i128) -> u64 {
-    u64::try_from(level.max(0)).unwrap_or(u64::MAX)
 }
 
 /// Sorted `(time, level)` pairs with additions over ranges of times.
@@ -81,12 +190,7 @@ impl Chunked {
 
     /// What it holds on the heap, as laid out (capacities × element sizes).
     pub(super) fn heap_bytes(&self) -> usize {
-        let chunks: usize = self
-            .chunks
-            .iter()
-            .map(|c| c.keys.capacity() * 8 + c.stored.capacity() * 16)
-            .sum();
-        chunks + self.chunks.capacity() * std::mem::size_of::<Chunk>() + self.firsts.capacity() * 8
+        self.chunks.capacity() * std::mem::size_of::<Chunk>() + self.firsts.capacity() * 8
     }
 
     /// The chunk that holds `t` or would: the last whose first time is at most `t` (the
@@ -159,7 +263,7 @@ impl Chunked {
         };
         let chunk = &self.chunks[c];
         let mid = chunk.keys.len() / 2;
-        chunk.keys[mid] ^ chunk.stored[mid] as u64
+        chunk.keys[mid] ^ chunk.stored[mid]
     }
 
     /// The last breakpoint at or before `t`.
@@ -187,11 +291,11 @@ impl Chunked {
     pub(super) fn insert(&mut self, t: u64, level: u64) {
         let Some(c) = self.chunk_of(t) else {
             self.chunks.push(Chunk {
-                keys: vec![t],
-                stored: vec![i128::from(level)],
+                keys: Inline::one(t),
+                stored: Inline::one(level),
                 pending: 0,
-                low: i128::from(level),
-                high: i128::from(level),
+                low: level,
+                high: level,
             });
             self.firsts.push(t);
             return;
@@ -199,11 +303,9 @@ impl Chunked {
         let chunk = &mut self.chunks[c];
         let j = chunk.keys.partition_point(|&k| k < t);
         debug_assert!(chunk.keys.get(j) != Some(&t), "breakpoint {t} exists");
-        let stored = i128::from(level) - chunk.pending;
         chunk.keys.insert(j, t);
-        chunk.stored.insert(j, stored);
-        chunk.low = chunk.low.min(stored);
-        chunk.high = chunk.high.max(stored);
+        chunk.stored.insert(j, level.wrapping_sub(chunk.pending));
+        chunk.widen(level);
         self.firsts[c] = chunk.keys[0];
         if chunk.keys.len() > 2 * CHUNK {
             let keys = chunk.keys.split_off(CHUNK);
@@ -230,13 +332,13 @@ impl Chunked {
         let j = chunk.keys.binary_search(&t).ok()?;
         let level = chunk.level(j);
         chunk.keys.remove(j);
-        let gone = chunk.stored.remove(j);
+        chunk.stored.remove(j);
         if chunk.keys.is_empty() {
             self.chunks.remove(c);
             self.firsts.remove(c);
             return Some(level);
         }
-        if gone == chunk.low || gone == chunk.high {
+        if level == chunk.low() || level == chunk.high() {
             chunk.refresh();
         }
         self.firsts[c] = chunk.keys[0];
@@ -264,24 +366,31 @@ impl Chunked {
         tail.settle();
         let head = &mut self.chunks[a];
         head.settle();
+        // Both settled: stored values, least and most are levels, and compare as such.
         head.keys.append(&mut tail.keys);
         head.stored.append(&mut tail.stored);
         head.low = head.low.min(tail.low);
         head.high = head.high.max(tail.high);
     }
 
-    /// Adds `delta` to the level of every breakpoint in `[from, to)` (to the end when `to`
-    /// is `u64::MAX`, where no breakpoint is).
-    pub(super) fn add(&mut self, from: u64, to: u64, delta: i128) {
+    /// Adds `delta` (modulo 2^64: a subtraction is its two's complement) to the level of
+    /// every breakpoint in `[from, to)` (to the end when `to` is `u64::MAX`, where no
+    /// breakpoint is). Returns the least level of those breakpoints before the addition
+    /// (`u64::MAX` when there are none): a release checks that enough is booked in the same
+    /// walk that takes it away (see `Steps::sub_checked`).
+    pub(super) fn add(&mut self, from: u64, to: u64, delta: u64) -> u64 {
+        let mut least = u64::MAX;
         if from >= to || delta == 0 {
-            return;
+            return least;
         }
         let (mut c, mut j) = self.position(from);
         let to_bound = Bound::Excluded(to);
         while c < self.chunks.len() {
             if j == 0 && self.all_below(c, to_bound) {
                 // A whole chunk: one addition, and its keys are not even read.
-                self.chunks[c].pending += delta;
+                let chunk = &mut self.chunks[c];
+                least = least.min(chunk.low());
+                chunk.pending = chunk.pending.wrapping_add(delta);
                 (c, j) = (c + 1, 0);
                 continue;
             }
@@ -290,8 +399,10 @@ impl Chunked {
                 break;
             }
             let end = chunk.keys.partition_point(|&k| k < to);
+            let pending = chunk.pending;
             for s in &mut chunk.stored[j..end] {
-                *s += delta;
+                least = least.min(s.wrapping_add(pending));
+                *s = s.wrapping_add(delta);
             }
             chunk.refresh();
             if end < chunk.keys.len() {
@@ -299,6 +410,7 @@ impl Chunked {
             }
             (c, j) = (c + 1, 0);
         }
+        least
     }
 
     /// Whether every breakpoint of chunk `c` is within the upper bound. For all but the last
@@ -320,10 +432,7 @@ impl Chunked {
         };
         while let Some(chunk) = self.chunks.get(c) {
             if j == 0 && self.all_below(c, to) {
-                widen(
-                    clamp(chunk.low + chunk.pending),
-                    clamp(chunk.high + chunk.pending),
-                );
+                widen(chunk.low(), chunk.high());
                 (c, j) = (c + 1, 0);
                 continue;
             }
@@ -458,7 +567,13 @@ mod tests {
                         prop_assert_eq!(map.remove(t), model.remove(&t).map(|l| l as u64));
                     }
                     Op::Add(a, b, d) => {
-                        map.add(a, b, i128::from(d));
+                        let least = map.add(a, b, d as u64);
+                        let model_least = if a < b && d != 0 {
+                            model.range(a..b).map(|(_, &l)| l as u64).min()
+                        } else {
+                            None
+                        };
+                        prop_assert_eq!(least, model_least.unwrap_or(u64::MAX));
                         if a < b {
                             for l in model.range_mut(a..b).map(|(_, l)| l) {
                                 *l += i128::from(d);
@@ -493,6 +608,32 @@ mod tests {
                 prop_assert_eq!(map.low_high(from, to), low_high);
             }
         }
+    }
+
+    #[test]
+    fn levels_at_either_end_of_the_range_are_exact() {
+        // Stored values and pending additions wrap; the levels they make must not.
+        let mut map = Chunked::new();
+        for t in 0..200 {
+            map.insert(t, if t % 2 == 0 { u64::MAX - 7 } else { 5 });
+        }
+        map.add(0, 200, 4u64.wrapping_neg());
+        map.add(50, 150, 2);
+        assert_eq!(map.get(0), Some(u64::MAX - 11));
+        assert_eq!(map.get(1), Some(1));
+        assert_eq!(map.get(51), Some(3));
+        assert_eq!(map.get(60), Some(u64::MAX - 9));
+        assert_eq!(
+            map.low_high(Included(0), Unbounded),
+            Some((1, u64::MAX - 9))
+        );
+        map.add(0, 200, 4);
+        map.remove(51);
+        map.insert(51, 0);
+        assert_eq!(
+            map.low_high(Included(40), Excluded(60)),
+            Some((0, u64::MAX - 5))
+        );
     }
 
     #[test]

@@ -438,6 +438,20 @@ impl LinkCalendar {
     ) -> Result<(), CalendarError> {
         check_window(start, end)?;
         let Some(slice) = slice else {
+            if self.unsliced.is_none() {
+                // The traffic of no slice is all that is occupied: checked in the walk that
+                // releases it.
+                return self
+                    .occupied
+                    .steps
+                    .sub_checked(start, end, amount)
+                    .map_err(|booked| CalendarError::NotBooked {
+                        start,
+                        end,
+                        amount,
+                        booked,
+                    });
+            }
             let booked = self.unsliced().min(start, end);
             if booked < amount {
                 return Err(CalendarError::NotBooked {

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use cpn_model::SiteId;
 
-use super::super::{Engine, Objective, Scorer, breakdown, rank};
+use super::super::{Engine, LatencyBreakdown, Objective, Scorer, breakdown, rank};
 use super::{Ask, Judged, Occupancy, Undecided};
 use crate::decision::shortlist::tree::Tree;
 
@@ -162,6 +162,19 @@ impl ServiceKept {
         }
     }
 
+    /// Makes site `k`'s part stale: it must be worked out again before it is read, and goes
+    /// on the dirty list. Its numbers stay counted in the multisets until then, so that the
+    /// refresh moves only what changed (a site's cost and carbon seldom do), instead of
+    /// taking everything out now and putting it back then. Nothing reads the multisets
+    /// before every stale part is refreshed (see `bounds_apply`).
+    fn forget(&mut self, k: usize) {
+        let part = &mut self.kept[k];
+        if part.from < part.until {
+            (part.from, part.until) = (0, 0);
+            self.dirty.push(k as u32);
+        }
+    }
+
     /// The range of finite values of one term over the admitted sites, as the scorer keeps
     /// ranges (infinite and negative infinite when there is none).
     fn range(&self, term: usize) -> (f64, f64) {
@@ -202,7 +215,7 @@ impl KeptLoads {
     fn forget(&mut self, site: SiteId) {
         if let Some(places) = self.places.get(site.index()) {
             for &(s, k) in places {
-                self.services[s as usize].set(k as usize, UNKNOWN);
+                self.services[s as usize].forget(k as usize);
             }
         }
     }
@@ -447,8 +460,7 @@ impl Engine {
         let (Some((bk, bd, bs, _)), Some((nk, nd, _, ns))) = (best, nearest) else {
             return Ok(None);
         };
-        let judged =
-            |k: u32, d: u32| self.judged(sites[k as usize], d, service.used[k as usize], ask);
+        let judged = |k: u32, d: u32| self.judged(sites[k as usize], d, service, k as usize, ask);
         Ok(judged(bk, bd)
             .zip(judged(nk, nd))
             .map(|(b, n)| (b, bs, n, ns)))
@@ -533,26 +545,41 @@ impl Engine {
             return Ok(None);
         };
         let (b, n, ns) = (passed[b], passed[n], scores[n]);
-        let judged = |p: Passed| {
-            self.judged(
-                sites[p.k as usize],
-                p.one_way,
-                service.used[p.k as usize],
-                ask,
-            )
-        };
+        let judged =
+            |p: Passed| self.judged(sites[p.k as usize], p.one_way, service, p.k as usize, ask);
         Ok(judged(b).zip(judged(n)).map(|(b, n)| (b, bs, n, ns)))
     }
 
-    /// A site's verdict in full, from its distance and its load.
-    fn judged(&self, site: SiteId, one_way: u32, used: u128, ask: &Ask) -> Option<Judged> {
-        let at = self.at_site(site.index(), used, ask)?;
+    /// The verdict of an admitted site `k` of the service, from its distance and its kept
+    /// part: the wait as the part counted it (the Erlang C of the refresh is not worked out
+    /// again), cost, carbon and load as `at_site` makes them of the same load.
+    fn judged(
+        &self,
+        site: SiteId,
+        one_way: u32,
+        service: &ServiceKept,
+        k: usize,
+        ask: &Ask,
+    ) -> Option<Judged> {
+        let kept = &service.kept[k];
+        if !kept.admitted {
+            return None;
+        }
+        let i = site.index();
+        let (cost, carbon_g, load) =
+            self.economics(i, service.used[k], ask.demand, ask.compute_hours);
+        let latency = LatencyBreakdown {
+            network_rtt: 2 * u64::from(one_way),
+            processing: ask.processing_us,
+            queueing: kept.queue_us,
+            total: 2 * u64::from(one_way) + ask.processing_us + kept.queue_us,
+        };
         Some(Judged {
             site,
-            latency: breakdown(u64::from(one_way), ask.processing, at.wait_ns),
-            cost: at.cost,
-            carbon_g: at.carbon_g,
-            load: at.load,
+            latency,
+            cost,
+            carbon_g,
+            load,
         })
     }
 }
