@@ -8,26 +8,7 @@ use std::process::{Command, Output};
 
 use cpn_dataplane::emu;
 
-fn root(test: &str) -> bool {
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
-        })
-        .unwrap_or_default();
-    if uid == "0" {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{test}: needs root (network namespaces), and CI is set: failing instead of skipping"
-        );
-    }
-    eprintln!("SKIPPED {test}: needs root (network namespaces, veth, nftables)");
-    false
-}
+use cpn_testdata::root;
 
 fn cpn(args: &[&str], state_dir: &Path, path: Option<&str>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cpn"));
@@ -176,6 +157,58 @@ mod common;
 /// The headend's steering route of service 0 (`fcbb:cc00::/48`) in router namespace `ns`,
 /// waited for (the data plane programs it on its own thread after the commit) until it is
 /// `present` or not.
+/// The tests' six-router network brought up as `name` with unscaled links, and a scratch
+/// directory for its state file and its controller's data.
+struct Emulation {
+    dir: tempfile::TempDir,
+    name: &'static str,
+    scenario: String,
+}
+
+impl Emulation {
+    fn up(name: &'static str) -> Emulation {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let scenario = common::workspace().join("crates/cpn-dataplane/tests/emu-test.toml");
+        let scenario = scenario.to_str().expect("UTF-8 path").to_string();
+        let _ = cpn(&["emu", "down", "--name", name], dir.path(), None);
+        let up = cpn(
+            &["emu", "up", &scenario, "--name", name, "--scale", "1"],
+            dir.path(),
+            None,
+        );
+        assert!(up.status.success(), "{}", text(&up));
+        Emulation {
+            dir,
+            name,
+            scenario,
+        }
+    }
+
+    /// `cpn serve --dataplane emu` on this emulation with `extra` arguments, ready; its data
+    /// stays in the scratch directory, so a second one restarts the first.
+    fn serve(&self, extra: &[&str]) -> common::Server {
+        let data = self.dir.path().join("data");
+        let data = data.to_str().expect("UTF-8 path");
+        let state = self.dir.path().to_str().expect("UTF-8 path");
+        let mut args = vec![
+            "--data",
+            data,
+            "--scenario",
+            &self.scenario,
+            "--dataplane",
+            "emu",
+            "--emu-name",
+            self.name,
+            "--emu-state-dir",
+            state,
+        ];
+        args.extend_from_slice(extra);
+        let server = common::Server::start(&args);
+        server.wait_ready();
+        server
+    }
+}
+
 fn headend_route(ns: &str, present: bool) -> Option<cpn_dataplane::RouteAction> {
     use cpn_dataplane::{Dataplane, Linux, RouteKey};
     let key = RouteKey::main("fcbb:cc00::".parse().expect("address"), 48);
@@ -194,34 +227,9 @@ fn serve_steers_reservations_into_the_emulation_and_releases_remove_them() {
     if !root("serve_steers_reservations_into_the_emulation_and_releases_remove_them") {
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let name = "tserve";
-    let scenario = common::workspace().join("crates/cpn-dataplane/tests/emu-test.toml");
-    let scenario = scenario.to_str().expect("UTF-8 path");
-    let state = dir.path().to_str().expect("UTF-8 path");
-    let _ = cpn(&["emu", "down", "--name", name], dir.path(), None);
-    let up = cpn(
-        &["emu", "up", scenario, "--name", name, "--scale", "1"],
-        dir.path(),
-        None,
-    );
-    assert!(up.status.success(), "{}", text(&up));
-
-    let data = dir.path().join("data");
-    let data = data.to_str().expect("UTF-8 path");
-    let server = common::Server::start(&[
-        "--data",
-        data,
-        "--scenario",
-        scenario,
-        "--dataplane",
-        "emu",
-        "--emu-name",
-        name,
-        "--emu-state-dir",
-        state,
-    ]);
-    server.wait_ready();
+    let emu = Emulation::up("tserve");
+    let (dir, name) = (&emu.dir, emu.name);
+    let server = emu.serve(&[]);
     let api = server.api();
     let acme = api.tenant_with_token("acme");
     let reply = api
@@ -324,19 +332,7 @@ fn serve_steers_reservations_into_the_emulation_and_releases_remove_them() {
         .output()
         .expect("ip");
     assert!(del.status.success(), "{}", text(&del));
-    let server = common::Server::start(&[
-        "--data",
-        data,
-        "--dataplane",
-        "emu",
-        "--emu-name",
-        name,
-        "--emu-state-dir",
-        state,
-        "--scenario",
-        scenario,
-    ]);
-    server.wait_ready();
+    let server = emu.serve(&[]);
     let api = server.api();
     let back = headend_route("tserve_r0", true);
     assert!(
@@ -417,35 +413,9 @@ fn serve_moves_a_reservation_off_a_link_that_in_flow_telemetry_finds_lossy() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let name = "tloop";
-    let scenario = common::workspace().join("crates/cpn-dataplane/tests/emu-test.toml");
-    let scenario = scenario.to_str().expect("UTF-8 path");
-    let state = dir.path().to_str().expect("UTF-8 path");
-    let _ = cpn(&["emu", "down", "--name", name], dir.path(), None);
-    let up = cpn(
-        &["emu", "up", scenario, "--name", name, "--scale", "1"],
-        dir.path(),
-        None,
-    );
-    assert!(up.status.success(), "{}", text(&up));
-    let data = dir.path().join("data");
-    let data = data.to_str().expect("UTF-8 path");
-    let server = common::Server::start(&[
-        "--data",
-        data,
-        "--scenario",
-        scenario,
-        "--dataplane",
-        "emu",
-        "--emu-name",
-        name,
-        "--emu-state-dir",
-        state,
-        "--ifit-period",
-        "100 ms",
-    ]);
-    server.wait_ready();
+    let emu = Emulation::up("tloop");
+    let (dir, name) = (&emu.dir, emu.name);
+    let server = emu.serve(&["--ifit-period", "100 ms"]);
     let api = server.api();
     let acme = api.tenant_with_token("acme");
     api.post(

@@ -34,6 +34,34 @@ pub fn data_dir(name: &str) -> Option<PathBuf> {
     None
 }
 
+/// Whether a test that needs root (network namespaces, veth, nftables) can run: as root it
+/// can; otherwise it prints a loud `SKIPPED` line and returns false.
+///
+/// # Panics
+/// When not root and `CI` is set: on CI the root tests must run.
+pub fn root(test: &str) -> bool {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .unwrap_or_default();
+    if uid == "0" {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{test}: needs root (network namespaces), and CI is set: failing instead of skipping"
+        );
+    }
+    eprintln!(
+        "SKIPPED {test}: needs root (network namespaces, veth, nftables); run the tests as root"
+    );
+    false
+}
+
 /// The root of this repository.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -1,4 +1,4 @@
-//! What the root-only tests share: the root check, the test scenario, and UDP probes sent
+//! What the root-only tests share: the root check (cpn-testdata's), the test scenario, and UDP probes sent
 //! between namespaces.
 
 #![allow(dead_code, unreachable_pub)]
@@ -9,30 +9,7 @@ use std::time::Duration;
 use cpn_dataplane::emu::in_netns;
 use cpn_model::{NoImports, Scenario};
 
-/// Whether the test can run: as root it can; otherwise it prints a loud SKIPPED line and
-/// returns false, except under CI (`CI` set), where not being root is a failure.
-pub fn root(test: &str) -> bool {
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
-        })
-        .unwrap_or_default();
-    if uid == "0" {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{test}: needs root (network namespaces), and CI is set: failing instead of skipping"
-        );
-    }
-    eprintln!(
-        "SKIPPED {test}: needs root (network namespaces, veth, nftables); run the tests as root"
-    );
-    false
-}
+pub use cpn_testdata::root;
 
 pub fn scenario() -> Scenario {
     let text = include_str!("../emu-test.toml");
