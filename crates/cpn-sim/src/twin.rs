@@ -642,7 +642,17 @@ impl<'a> Twin<'a> {
         let reservation = match self.policy {
             Policy::Online(strategy) => {
                 match self.sched.place_by(strategy, request, &mut self.draws) {
-                    Ok(Placed::Accepted { reservation, .. }) => reservation,
+                    Ok(Placed::Accepted {
+                        reservation,
+                        preempted,
+                    }) => {
+                        // The requests it displaced go where the scheduler put them, as
+                        // after a failure: moved, or lost.
+                        for p in &preempted {
+                            self.follow(t, p.reservation, p.replaced_by, None);
+                        }
+                        reservation
+                    }
                     _ => return,
                 }
             }
@@ -901,40 +911,52 @@ impl<'a> Twin<'a> {
                 }
                 Recovery::Lost { old, .. } => (*old, None),
             };
-            let Some(i) = self.owner.remove(&old) else {
-                continue;
-            };
-            self.reqs[i as usize].reservation = new;
-            let Some(new) = new else {
-                let req = &mut self.reqs[i as usize];
-                match req.phase {
-                    Phase::Finished | Phase::Idle => {}
-                    // In line or running at a site that is up: it cannot leave the queue.
-                    Phase::AtSite if Some(req.site) != failed_site => req.stranded = true,
-                    _ => self.lose(i),
-                }
-                continue;
-            };
-            self.owner.insert(new, i);
-            let req = self.reqs[i as usize];
+            self.follow(t, old, new, failed_site);
+        }
+    }
+
+    /// The request holding reservation `old` now holds `new`, or nothing: a failure's
+    /// recovery or a preemption moved or lost it.
+    fn follow(
+        &mut self,
+        t: u64,
+        old: ReservationId,
+        new: Option<ReservationId>,
+        failed_site: Option<u32>,
+    ) {
+        let Some(i) = self.owner.remove(&old) else {
+            return;
+        };
+        self.reqs[i as usize].reservation = new;
+        let Some(new) = new else {
+            let req = &mut self.reqs[i as usize];
             match req.phase {
-                Phase::Sending => {
-                    let left = self.net.remaining(t, FlowId(req.flow)).unwrap_or(0.0);
-                    let _ = self.net.remove(t, FlowId(req.flow));
-                    self.reqs[i as usize].flow = NO_FLOW;
-                    self.reqs[i as usize].reselected += 1;
-                    self.reselections += 1;
-                    self.send(t, i, left.ceil() as u64);
-                }
-                Phase::AtSite if Some(req.site) == failed_site => {
-                    self.reqs[i as usize].attempt += 1;
-                    self.reqs[i as usize].reselected += 1;
-                    self.reselections += 1;
-                    let bytes = self.arrivals[i as usize].bytes;
-                    self.send(t, i, bytes);
-                }
-                _ => {}
+                Phase::Finished | Phase::Idle => {}
+                // In line or running at a site that is up: it cannot leave the queue.
+                Phase::AtSite if Some(req.site) != failed_site => req.stranded = true,
+                _ => self.lose(i),
             }
+            return;
+        };
+        self.owner.insert(new, i);
+        let req = self.reqs[i as usize];
+        match req.phase {
+            Phase::Sending => {
+                let left = self.net.remaining(t, FlowId(req.flow)).unwrap_or(0.0);
+                let _ = self.net.remove(t, FlowId(req.flow));
+                self.reqs[i as usize].flow = NO_FLOW;
+                self.reqs[i as usize].reselected += 1;
+                self.reselections += 1;
+                self.send(t, i, left.ceil() as u64);
+            }
+            Phase::AtSite if Some(req.site) == failed_site => {
+                self.reqs[i as usize].attempt += 1;
+                self.reqs[i as usize].reselected += 1;
+                self.reselections += 1;
+                let bytes = self.arrivals[i as usize].bytes;
+                self.send(t, i, bytes);
+            }
+            _ => {}
         }
     }
 

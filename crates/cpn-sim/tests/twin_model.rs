@@ -193,3 +193,61 @@ fn failures_leave_no_compute_held() {
     assert!(report.reselections > 0);
     assert!(outcomes.iter().all(|o| o.sla_met <= o.site.is_some()));
 }
+
+/// Two routers and one site of 100 TFLOPS behind a 1 Gbps link.
+fn one_site() -> cpn_model::Scenario {
+    let text = r#"
+name = "one-site"
+[[router]]
+id = "a"
+[[router]]
+id = "b"
+[[link]]
+a = "a"
+b = "b"
+bandwidth = "1 Gbps"
+latency = "1 ms"
+[[site]]
+id = "s"
+router = "b"
+tier = "edge"
+compute = "100 TFLOPS"
+"#;
+    cpn_model::Scenario::parse("one-site", text, &mut cpn_model::NoImports).expect("valid")
+}
+
+fn raw(name: &str, at_s: u64, tflops: u128, priority: u8, bytes: u64) -> Arrival {
+    let request = cpn_sched::PlaceRequest {
+        demand: Some(cpn_units::Flops::fp64(tflops * 1_000_000_000_000)),
+        processing: cpn_units::Nanos::from_millis(100),
+        priority,
+        ..cpn_sched::PlaceRequest::new(name, cpn_model::RouterId(0))
+    };
+    Arrival {
+        at: at_s * 1_000_000_000,
+        request,
+        hold_s: 60,
+        max_latency: None,
+        class: "tolerant",
+        bytes,
+    }
+}
+
+#[test]
+fn a_preempted_request_still_sending_its_input_is_lost() {
+    let s = one_site();
+    // The low-priority request sends 10 GB over 1 Gbps (80 s); at 1 s a higher priority
+    // one needs the site's compute, and there is no other site to move the low one to.
+    let arrivals = [
+        raw("low", 0, 80, 0, 10_000_000_000),
+        raw("high", 1, 50, 5, 0),
+    ];
+    let (report, out) = twin::run(&s, &arrivals, Strategy::Cpn, 1, 120, &[]);
+    assert_eq!(out[1].site.as_deref(), Some("s"), "{:?}", out[1]);
+    assert!(out[1].sla_met, "{:?}", out[1]);
+    // Placed, then preempted: never served, and its SLA not met.
+    assert_eq!(out[0].site.as_deref(), Some("s"), "{:?}", out[0]);
+    assert_eq!(out[0].latency_us, None, "{:?}", out[0]);
+    assert!(!out[0].sla_met, "{:?}", out[0]);
+    assert_eq!(report.requests, 2);
+}
