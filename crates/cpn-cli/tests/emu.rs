@@ -27,6 +27,18 @@ fn text(out: &Output) -> String {
     )
 }
 
+/// `cpn emu down --name NAME`, which must succeed and leave no namespace, interface or
+/// nftables table of the emulation; returns what it printed.
+fn down_leaves_nothing(state_dir: &Path, name: &str) -> String {
+    let down = cpn(&["emu", "down", "--name", name], state_dir, None);
+    assert!(down.status.success(), "{}", text(&down));
+    assert_eq!(
+        emu::leftovers(name).expect("leftovers"),
+        Vec::<String>::new()
+    );
+    text(&down)
+}
+
 #[test]
 fn national_comes_up_and_goes_down_leaving_nothing() {
     if !root("national_comes_up_and_goes_down_leaving_nothing") {
@@ -55,17 +67,8 @@ fn national_comes_up_and_goes_down_leaving_nothing() {
     assert!(!again.status.success());
     assert!(text(&again).contains("already up"), "{}", text(&again));
 
-    let down = cpn(&["emu", "down", "--name", name], dir.path(), None);
-    assert!(down.status.success(), "{}", text(&down));
-    assert!(
-        text(&down).contains("84 namespaces removed"),
-        "{}",
-        text(&down)
-    );
-    assert_eq!(
-        emu::leftovers(name).expect("leftovers"),
-        Vec::<String>::new()
-    );
+    let down = down_leaves_nothing(dir.path(), name);
+    assert!(down.contains("84 namespaces removed"), "{down}");
     assert!(!emu::state_path(dir.path(), name).exists());
 }
 
@@ -114,12 +117,7 @@ fn down_cleans_up_after_an_up_that_failed_halfway() {
     let state = emu::read_state(dir.path(), name).expect("the state file was written first");
     assert!(!state.complete);
 
-    let down = cpn(&["emu", "down", "--name", name], dir.path(), None);
-    assert!(down.status.success(), "{}", text(&down));
-    assert_eq!(
-        emu::leftovers(name).expect("leftovers"),
-        Vec::<String>::new()
-    );
+    down_leaves_nothing(dir.path(), name);
     assert!(!emu::state_path(dir.path(), name).exists());
 }
 
@@ -351,12 +349,7 @@ fn serve_steers_reservations_into_the_emulation_and_releases_remove_them() {
     );
 
     drop(server);
-    let down = cpn(&["emu", "down", "--name", name], dir.path(), None);
-    assert!(down.status.success(), "{}", text(&down));
-    assert_eq!(
-        emu::leftovers(name).expect("leftovers"),
-        Vec::<String>::new()
-    );
+    down_leaves_nothing(dir.path(), name);
 }
 
 /// UDP datagrams from the client of router `router` to service 0's address at site `site`,
@@ -540,10 +533,5 @@ fn serve_moves_a_reservation_off_a_link_that_in_flow_telemetry_finds_lossy() {
     stop.store(true, Ordering::Relaxed);
     let _ = sender.join();
     drop(server);
-    let down = cpn(&["emu", "down", "--name", name], dir.path(), None);
-    assert!(down.status.success(), "{}", text(&down));
-    assert_eq!(
-        emu::leftovers(name).expect("leftovers"),
-        Vec::<String>::new()
-    );
+    down_leaves_nothing(dir.path(), name);
 }
