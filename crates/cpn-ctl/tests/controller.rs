@@ -3,7 +3,7 @@
 use cpn_api::{
     AgentRegistration, Heartbeat, PlaceBatch, PlaceRequest, Role, RouteRequest, TokenCreate,
 };
-use cpn_ctl::{Action, Call, Controller, Event, LogEntry, Record, Reply, token_hash};
+use cpn_ctl::{Action, Call, Controller, Event, Reply, token_hash};
 fn national() -> cpn_model::Scenario {
     cpn_model::built_in("national")
         .expect("known")
@@ -17,24 +17,13 @@ fn at(s: u64) -> Nanos {
     Nanos(s * 1_000_000_000)
 }
 
-struct Harness {
-    ctl: Controller,
-    log: Vec<LogEntry>,
-    records: Vec<Record>,
-    next_req: u64,
-}
+mod common;
+
+use common::Harness;
 
 impl Harness {
     fn new() -> Harness {
-        let scenario = national();
-        let mut ctl = Controller::new(scenario);
-        let admin = ctl.admin_token("t0", &token_hash("admin-secret"));
-        let mut h = Harness {
-            ctl,
-            log: Vec::new(),
-            records: vec![admin],
-            next_req: 1,
-        };
+        let mut h = Harness::with_admin(Controller::new(national()), "admin-secret");
         for tenant in ["acme", "globex"] {
             h.ok(
                 at(T0),
@@ -59,47 +48,6 @@ impl Harness {
             );
         }
         h
-    }
-
-    fn event(&mut self, now: Nanos, event: Event) -> Vec<Action> {
-        let mut out = Vec::new();
-        self.ctl.handle(now, event, &mut out);
-        for a in &out {
-            if let Action::Persist(r) = a {
-                match r {
-                    Record::Log(e) => self.log.push((**e).clone()),
-                    other => self.records.push(other.clone()),
-                }
-            }
-        }
-        out
-    }
-
-    fn call(&mut self, now: Nanos, secret: &str, call: Call) -> Reply {
-        let req = self.next_req;
-        self.next_req += 1;
-        let out = self.event(
-            now,
-            Event::Api {
-                req,
-                token: token_hash(secret),
-                call,
-            },
-        );
-        out.into_iter()
-            .find_map(|a| match a {
-                Action::Respond { req: r, reply } if r == req => Some(reply),
-                _ => None,
-            })
-            .expect("a reply")
-    }
-
-    fn ok(&mut self, now: Nanos, secret: &str, call: Call) -> serde_json::Value {
-        match self.call(now, secret, call) {
-            Reply::Ok { body, .. } => serde_json::from_slice(&body).expect("json"),
-            Reply::File { .. } => panic!("a file, not JSON"),
-            Reply::Err(e) => panic!("refused: {e}"),
-        }
     }
 
     fn err(&mut self, now: Nanos, secret: &str, call: Call) -> (u16, &'static str) {

@@ -5,14 +5,13 @@
 
 use base64::Engine as _;
 use cpn_api::{DepositRequest, MarketEntry, Role, TokenCreate};
-use cpn_ctl::{Action, Call, Controller, Event, LogEntry, MarketConfig, Record, Reply, token_hash};
+use cpn_ctl::{Call, Controller, Event, MarketConfig, Reply, token_hash};
 use cpn_ledger::entry::{RegisterAgent, Usage};
 use cpn_ledger::{
     AccountId, Amount, Bid, Body, Entry, LedgerHeader, Offer, Resources, Sla, Window,
 };
 use cpn_units::Nanos;
 use ed25519_dalek::SigningKey;
-use serde_json::Value;
 
 const T0: u64 = 1_800_000_000;
 const ADMIN: &str = "admin-secret";
@@ -39,12 +38,9 @@ fn hex_of(k: &SigningKey) -> String {
     hex::encode(AccountId::of(k).0)
 }
 
-struct Harness {
-    ctl: Controller,
-    log: Vec<LogEntry>,
-    records: Vec<Record>,
-    next_req: u64,
-}
+mod common;
+
+use common::Harness;
 
 fn controller(operator: &SigningKey, config: MarketConfig) -> Controller {
     let scenario = cpn_model::built_in("national")
@@ -63,14 +59,7 @@ fn controller(operator: &SigningKey, config: MarketConfig) -> Controller {
 
 impl Harness {
     fn new(config: MarketConfig) -> Harness {
-        let mut ctl = controller(&key(1), config);
-        let admin = ctl.admin_token("t0", &token_hash(ADMIN));
-        let mut h = Harness {
-            ctl,
-            log: Vec::new(),
-            records: vec![admin],
-            next_req: 1,
-        };
+        let mut h = Harness::with_admin(controller(&key(1), config), ADMIN);
         h.ok(
             at(T0),
             ADMIN,
@@ -94,41 +83,6 @@ impl Harness {
             );
         }
         h
-    }
-
-    fn event(&mut self, now: Nanos, event: Event) -> Vec<Action> {
-        let mut out = Vec::new();
-        self.ctl.handle(now, event, &mut out);
-        for a in &out {
-            if let Action::Persist(r) = a {
-                match r {
-                    Record::Log(e) => self.log.push((**e).clone()),
-                    other => self.records.push(other.clone()),
-                }
-            }
-        }
-        out
-    }
-
-    fn call(&mut self, now: Nanos, secret: &str, call: Call) -> Reply {
-        let req = self.next_req;
-        self.next_req += 1;
-        let token = token_hash(secret);
-        self.event(now, Event::Api { req, token, call })
-            .into_iter()
-            .find_map(|a| match a {
-                Action::Respond { req: r, reply } if r == req => Some(reply),
-                _ => None,
-            })
-            .expect("a reply")
-    }
-
-    fn ok(&mut self, now: Nanos, secret: &str, call: Call) -> Value {
-        match self.call(now, secret, call) {
-            Reply::Ok { body, .. } => serde_json::from_slice(&body).expect("json"),
-            Reply::File { .. } => panic!("a file, not JSON"),
-            Reply::Err(e) => panic!("refused: {e}"),
-        }
     }
 
     fn err(&mut self, now: Nanos, secret: &str, call: Call) -> (u16, String) {
