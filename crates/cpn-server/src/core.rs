@@ -358,13 +358,27 @@ pub fn load(
         }
         (None, None) => return Err(LoadError::NoScenario),
     };
-    let (records, log) = read_records(store)?;
+    let (mut ctl, records, log) = prepare(store, scenario, market, true)?;
     let n = log.len();
-    let mut ctl = Controller::new(scenario);
-    let traded = log.iter().any(|e| e.command.kind().starts_with("market_"));
-    open_market(store, &mut ctl, market, traded)?;
     ctl.restore(records, log)?;
     Ok((ctl, n))
+}
+
+/// A controller on `scenario` with the store's market opened (`always`, or only when the
+/// log traded: a replay elsewhere writes nothing), and the records and log to apply.
+fn prepare(
+    store: &mut dyn Store,
+    scenario: Scenario,
+    market: Option<&MarketSetup>,
+    always: bool,
+) -> Result<(Controller, Vec<Record>, Vec<LogEntry>), LoadError> {
+    let (records, log) = read_records(store)?;
+    let mut ctl = Controller::new(scenario);
+    let traded = log.iter().any(|e| e.command.kind().starts_with("market_"));
+    if always || traded {
+        open_market(store, &mut ctl, market, traded)?;
+    }
+    Ok((ctl, records, log))
 }
 
 /// What replaying a store's log elsewhere (the twin's `cpn sim --replay`) starts from: a
@@ -379,12 +393,7 @@ pub fn replay_start(
         .get(Table::Meta, SCENARIO_KEY)?
         .ok_or(LoadError::NoScenario)?;
     let (scenario, _) = parse_stored(text)?;
-    let (records, log) = read_records(store)?;
-    let mut ctl = Controller::new(scenario);
-    if log.iter().any(|e| e.command.kind().starts_with("market_")) {
-        open_market(store, &mut ctl, market, true)?;
-    }
-    Ok((ctl, records, log))
+    prepare(store, scenario, market, false)
 }
 
 fn parse_stored(text: Vec<u8>) -> Result<(Scenario, String), LoadError> {
