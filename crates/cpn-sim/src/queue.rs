@@ -54,6 +54,8 @@ pub struct EventQueue<E> {
     /// One bit per non-empty slot, four words per level.
     occupied: [[u64; SLOTS / 64]; LEVELS],
     len: usize,
+    /// The earliest pending time once [`EventQueue::peek_time`] found it, until a pop.
+    peeked: Option<u64>,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -70,6 +72,7 @@ impl<E> EventQueue<E> {
             slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
             occupied: [[0; SLOTS / 64]; LEVELS],
             len: 0,
+            peeked: None,
         }
     }
 
@@ -97,8 +100,30 @@ impl<E> EventQueue<E> {
             });
         }
         self.len += 1;
+        if self.peeked.is_some_and(|p| time < p) {
+            self.peeked = Some(time);
+        }
         self.place(Entry { time, payload });
         Ok(())
+    }
+
+    /// The time of the earliest pending event, without removing it (and without moving
+    /// [`EventQueue::base`], so that earlier times can still be pushed).
+    pub fn peek_time(&mut self) -> Option<u64> {
+        if self.peeked.is_none() {
+            self.peeked = match self.ready.front() {
+                Some(e) => Some(e.time),
+                None => {
+                    // The first non-empty slot holds the earliest times (see `refill`).
+                    let (level, slot) = self.first_slot()?;
+                    self.slots[level * SLOTS + slot]
+                        .iter()
+                        .map(|e| e.time)
+                        .min()
+                }
+            };
+        }
+        self.peeked
     }
 
     /// Removes the earliest event (the first pushed among equal times) and returns its time
@@ -112,6 +137,7 @@ impl<E> EventQueue<E> {
         }
         let e = self.ready.pop_front()?;
         self.len -= 1;
+        self.peeked = None;
         Some((e.time, e.payload))
     }
 
@@ -268,6 +294,10 @@ mod tests {
                     }
                 }
                 prop_assert_eq!(q.len(), heap.len());
+                // Peeking shows the next time and changes nothing: a push at the time of
+                // the last pop is still accepted.
+                prop_assert_eq!(q.peek_time(), heap.peek().map(|Reverse((t, _))| *t));
+                prop_assert!(q.base() <= now);
             }
             while let Some(Reverse(want)) = heap.pop() {
                 prop_assert_eq!(q.pop(), Some(want));

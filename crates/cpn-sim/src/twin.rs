@@ -14,12 +14,13 @@
 //! reality, and are judged against them afterwards; the SLA-aware ones (cpn, latency-only,
 //! cost-only) refuse what they cannot meet.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
+use std::sync::mpsc;
 
 use cpn_model::{Scenario, Tier};
 use cpn_route::run_cost;
-use cpn_sched::{PlaceRequest, Placed, Recovery, ReservationId, Scheduler, Strategy};
+use cpn_sched::{PlaceRequest, Strategy};
 use cpn_units::{Bandwidth, Flops, Nanos};
 use serde::Serialize;
 
@@ -28,6 +29,10 @@ use crate::kernel::Simulation;
 use crate::rng::Rng;
 use crate::site::{Started, UnitSite};
 use crate::workload::BackgroundStep;
+
+mod placer;
+
+use placer::{Batch, Held, Placer, Step};
 
 const NS: u64 = 1_000_000_000;
 
@@ -320,15 +325,11 @@ fn percentile(values: &mut [f64], q: f64) -> f64 {
         .1
 }
 
-/// What drives the twin's event loop.
+/// What drives the play-out's event loop.
 #[derive(Debug, Clone, Copy)]
 enum Event {
-    /// A what-if change, by index.
-    Change(u32),
-    /// A request arrives, by index.
-    Arrive(u32),
-    /// A request's hold ends: its reservation is released.
-    Hold(u32),
+    /// The scheduler's next steps (placements, releases, recoveries), at their time.
+    Steps,
     /// The network's wake-up at its next completion, with its generation: only the latest
     /// one is current.
     Net(u64),
@@ -357,7 +358,12 @@ enum Phase {
 /// A request's state during a run.
 #[derive(Debug, Clone, Copy)]
 struct Req {
-    reservation: Option<ReservationId>,
+    /// It holds a reservation: the compute it booked (GFLOPS) and the processing time the
+    /// scheduler estimated (µs), and whether its path's loss is within its bound.
+    held: bool,
+    booked: u64,
+    processing_us: u64,
+    loss_ok: bool,
     phase: Phase,
     site: u32,
     flow: u32,
@@ -443,9 +449,92 @@ pub fn run_with(
     changes: Changes<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> (StrategyReport, Vec<Outcome>) {
-    let mut twin = Twin::new(scenario, arrivals, policy, seed, changes);
-    twin.run(progress);
+    // A second core pays for itself only on a long run.
+    let threads = arrivals.len() >= 20_000
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    let threads = threads.then_some(BATCH);
+    run_on(
+        scenario, arrivals, policy, seed, duration_s, changes, progress, threads,
+    )
+}
+
+/// Steps per batch from the scheduler's half to the play-out.
+const BATCH: usize = 4096;
+
+/// [`run_with`], the scheduler's half on a thread of its own (sending batches of `threads`
+/// steps) or on this one: the steps, and so the report, are the same.
+#[allow(clippy::too_many_arguments)]
+fn run_on(
+    scenario: &Scenario,
+    arrivals: &[Arrival],
+    policy: Policy<'_>,
+    seed: u64,
+    duration_s: u64,
+    changes: Changes<'_>,
+    progress: &mut dyn FnMut(u64, u64),
+    threads: Option<usize>,
+) -> (StrategyReport, Vec<Outcome>) {
+    let mut placer = Placer::new(scenario, arrivals, changes.what_if, policy, seed);
+    let mut twin = Twin::new(scenario, arrivals, placer.scheduler(), changes);
+    let Some(batch) = threads else {
+        twin.run(&mut Feed::Inline(&mut placer), progress);
+        return twin.report(duration_s);
+    };
+    let batch_steps = batch;
+    std::thread::scope(|scope| {
+        let (to_twin, from_placer) = mpsc::sync_channel::<Batch>(4);
+        let (to_placer, returned) = mpsc::channel::<Batch>();
+        scope.spawn(move || {
+            loop {
+                let mut batch = returned.try_recv().unwrap_or_default();
+                batch.clear();
+                let more = placer.fill(&mut batch, batch_steps);
+                // The play-out stops taking batches only when it is done.
+                if to_twin.send(batch).is_err() || !more {
+                    break;
+                }
+            }
+        });
+        twin.run(
+            &mut Feed::Channel {
+                batches: from_placer,
+                used: to_placer,
+            },
+            progress,
+        );
+    });
     twin.report(duration_s)
+}
+
+/// Where the play-out takes the scheduler's steps from.
+enum Feed<'p, 'a> {
+    /// Made on demand, on this thread.
+    Inline(&'p mut Placer<'a>),
+    /// Made ahead on another thread; used batches go back to it.
+    Channel {
+        batches: mpsc::Receiver<Batch>,
+        used: mpsc::Sender<Batch>,
+    },
+}
+
+impl Feed<'_, '_> {
+    /// The next batch of steps after `used`, or `None` when there are no more.
+    fn next(&mut self, mut used: Batch) -> Option<Batch> {
+        match self {
+            Feed::Inline(placer) => {
+                used.clear();
+                placer.fill(&mut used, BATCH);
+                (!used.steps.is_empty()).then_some(used)
+            }
+            Feed::Channel {
+                batches,
+                used: back,
+            } => {
+                let _ = back.send(used);
+                batches.recv().ok()
+            }
+        }
+    }
 }
 
 struct Twin<'a> {
@@ -453,8 +542,8 @@ struct Twin<'a> {
     arrivals: &'a [Arrival],
     what_if: &'a [WhatIf],
     background: &'a [BackgroundStep],
-    policy: Policy<'a>,
-    sched: Scheduler,
+    /// Each site's compute, GFLOPS.
+    capacities: Vec<u64>,
     sim: Simulation<Event>,
     net: FlowNet,
     wake: Option<u64>,
@@ -463,10 +552,8 @@ struct Twin<'a> {
     reqs: Vec<Req>,
     /// Requests on the network or at a site (failures look here only).
     in_flight: BTreeSet<u32>,
-    owner: HashMap<ReservationId, u32>,
     flow_owner: Vec<u32>,
     outcomes: Vec<Outcome>,
-    draws: u64,
     /// Compute booked per tier, GFLOPS × s (keyed by the tier itself: no name per request).
     booked_tier: BTreeMap<Tier, f64>,
     /// A request's links as the flow network takes them, reused.
@@ -482,31 +569,24 @@ impl<'a> Twin<'a> {
     fn new(
         scenario: &'a Scenario,
         arrivals: &'a [Arrival],
-        policy: Policy<'a>,
-        seed: u64,
+        sched: &cpn_sched::Scheduler,
         changes: Changes<'a>,
     ) -> Twin<'a> {
-        let sched = Scheduler::new(scenario);
-        let mut sim: Simulation<Event> = Simulation::new(seed);
-        for (i, w) in changes.what_if.iter().enumerate() {
-            // Changes come first at equal times (the queue is FIFO at equal times).
-            let _ = sim.schedule(w.at_s().saturating_mul(NS), Event::Change(i as u32));
-        }
+        let mut sim: Simulation<Event> = Simulation::new(0);
         for (i, b) in changes.background.iter().enumerate() {
             let _ = sim.schedule(b.at_s.saturating_mul(NS), Event::Background(i as u32));
         }
-        for (i, a) in arrivals.iter().enumerate() {
-            // Arrivals are sorted and start at 0: scheduling them cannot be in the past.
-            let _ = sim.schedule(a.at, Event::Arrive(i as u32));
-        }
-        let capacities: Vec<u64> = scenario.links.iter().map(|l| l.bandwidth.0).collect();
-        let sites = scenario
+        let capacities: Vec<u64> = scenario
             .sites
             .iter()
-            .map(|s| UnitSite::new(sched.compute_calendar(s.id).map_or(0, |k| k.capacity())))
+            .map(|s| sched.compute_calendar(s.id).map_or(0, |k| k.capacity()))
             .collect();
+        let links: Vec<u64> = scenario.links.iter().map(|l| l.bandwidth.0).collect();
         let idle = Req {
-            reservation: None,
+            held: false,
+            booked: 0,
+            processing_us: 0,
+            loss_ok: true,
             phase: Phase::Idle,
             site: 0,
             flow: NO_FLOW,
@@ -524,16 +604,14 @@ impl<'a> Twin<'a> {
             arrivals,
             what_if: changes.what_if,
             background: changes.background,
-            policy,
-            sched,
+            sites: capacities.iter().map(|&c| UnitSite::new(c)).collect(),
+            capacities,
             sim,
-            net: FlowNet::new(&capacities),
+            net: FlowNet::new(&links),
             wake: None,
             generation: 0,
-            sites,
             reqs: vec![idle; arrivals.len()],
             in_flight: BTreeSet::new(),
-            owner: HashMap::new(),
             flow_owner: Vec::new(),
             outcomes: arrivals
                 .iter()
@@ -548,7 +626,6 @@ impl<'a> Twin<'a> {
                     reselected: 0,
                 })
                 .collect(),
-            draws: seed ^ 0x5eed_0f57_47e9,
             booked_tier: BTreeMap::new(),
             path: Vec::new(),
             bandwidth: 0.0,
@@ -559,24 +636,36 @@ impl<'a> Twin<'a> {
         }
     }
 
-    fn run(&mut self, progress: &mut dyn FnMut(u64, u64)) {
+    /// Plays the scheduler's steps out, each at its time among the play-out's own events:
+    /// one `Event::Steps` is pending at the time of the next step (so at equal times the
+    /// order is the queue's, first scheduled first, in every run alike).
+    fn run(&mut self, feed: &mut Feed<'_, '_>, progress: &mut dyn FnMut(u64, u64)) {
         let total = self.arrivals.len() as u64;
-        let mut arrived = 0u64;
+        let mut batch = feed.next(Batch::default());
+        let mut at = 0;
+        if let Some((t, _)) = batch.as_ref().and_then(|b| b.steps.first()) {
+            let _ = self.sim.schedule(*t, Event::Steps);
+        }
         while let Some((t, event)) = self.sim.next() {
             match event {
-                Event::Change(i) => self.change(t, self.what_if[i as usize]),
-                Event::Arrive(i) => {
-                    self.arrive(t, i);
-                    arrived += 1;
-                    if arrived.is_multiple_of(4096) {
-                        progress(arrived, total);
-                    }
-                }
-                Event::Hold(i) => {
-                    if let Some(id) = self.reqs[i as usize].reservation.take() {
-                        self.owner.remove(&id);
-                        // A reservation is released once: recovery renames it, never frees it.
-                        let _ = self.sched.release(id);
+                Event::Steps => {
+                    // Every step at this time, then a wake-up at the next one's.
+                    while let Some(b) = &batch {
+                        match b.steps.get(at) {
+                            Some(&(when, step)) if when == t => {
+                                self.step(t, step, &b.links);
+                                at += 1;
+                            }
+                            Some(&(when, _)) => {
+                                let _ = self.sim.schedule(when, Event::Steps);
+                                break;
+                            }
+                            None => {
+                                progress(b.arrived, total);
+                                batch = batch.and_then(|b| feed.next(b));
+                                at = 0;
+                            }
+                        }
                     }
                 }
                 Event::Net(generation) => {
@@ -618,6 +707,21 @@ impl<'a> Twin<'a> {
         );
     }
 
+    /// Follows one step of the scheduler's.
+    fn step(&mut self, t: u64, step: Step, links: &[u32]) {
+        match step {
+            Step::Placed { req, held } => self.placed(t, req, &held, links),
+            Step::Released { req } => self.reqs[req as usize].held = false,
+            Step::Followed {
+                req,
+                held,
+                failed_site,
+            } => self.follow(t, req, held.as_ref(), links, failed_site),
+            Step::ChangeBegins(k) => self.change_begins(t, self.what_if[k as usize]),
+            Step::ChangeEnds(k) => self.change_ends(self.what_if[k as usize]),
+        }
+    }
+
     /// Schedules the network's next completion when it moved.
     fn sync_wake(&mut self) {
         let next = self.net.next_completion().map(|(t, _)| t);
@@ -630,48 +734,16 @@ impl<'a> Twin<'a> {
         }
     }
 
-    fn arrive(&mut self, t: u64, i: u32) {
+    /// Request `i` was placed at `t`: counted, and its input sent.
+    fn placed(&mut self, t: u64, i: u32, held: &Held, links: &[u32]) {
         let a = &self.arrivals[i as usize];
-        let start = t / NS;
+        let site = &self.scenario.sites[held.site as usize];
         let hold = a.hold_s.max(1);
-        let request = PlaceRequest {
-            start,
-            end: start + hold,
-            ..a.request.clone()
-        };
-        let reservation = match self.policy {
-            Policy::Online(strategy) => {
-                match self.sched.place_by(strategy, request, &mut self.draws) {
-                    Ok(Placed::Accepted {
-                        reservation,
-                        preempted,
-                    }) => {
-                        // The requests it displaced go where the scheduler put them, as
-                        // after a failure: moved, or lost.
-                        for p in &preempted {
-                            self.follow(t, p.reservation, p.replaced_by, None);
-                        }
-                        reservation
-                    }
-                    _ => return,
-                }
-            }
-            Policy::Plan(plan) => match plan.get(i as usize).copied().flatten() {
-                Some(site) => match self.sched.place_among(&request, &[site]) {
-                    Ok(Ok(reservation)) => reservation,
-                    _ => return,
-                },
-                None => return,
-            },
-        };
-        let Some(r) = self.sched.reservation(reservation) else {
-            return;
-        };
-        let site = &self.scenario.sites[r.site.index()];
-        let held = hold as f64;
-        *self.booked_tier.entry(site.tier).or_default() += r.compute_gflops() as f64 * held;
-        self.bandwidth += r.request.bandwidth.0 as f64 / 1e9 * held * r.links.len() as f64;
-        let demand = Flops::fp64(u128::from(r.compute_gflops()) * 1_000_000_000);
+        let path = &links[held.links.0 as usize..held.links.1 as usize];
+        let h = hold as f64;
+        *self.booked_tier.entry(site.tier).or_default() += held.units as f64 * h;
+        self.bandwidth += a.request.bandwidth.0 as f64 / 1e9 * h * path.len() as f64;
+        let demand = Flops::fp64(u128::from(held.units) * 1_000_000_000);
         let (c, g) = run_cost(
             demand,
             Nanos(hold * NS),
@@ -682,33 +754,38 @@ impl<'a> Twin<'a> {
         self.cost += c.unwrap_or(0.0);
         self.carbon += g.unwrap_or(0.0);
         // `send` names the site: the one it goes to, then any it is moved to.
-        self.outcomes[i as usize].estimate_us = Some(r.latency.total);
-        self.owner.insert(reservation, i);
-        self.reqs[i as usize].reservation = Some(reservation);
-        let _ = self.sim.schedule(t + hold * NS, Event::Hold(i));
+        self.outcomes[i as usize].estimate_us = Some(held.total_us);
+        self.hold(i, held, path);
         self.in_flight.insert(i);
-        self.send(t, i, a.bytes);
+        self.send(t, i, held, path, a.bytes);
     }
 
-    /// Sends `bytes` of request `i`'s input from its ingress to its reservation's site.
-    fn send(&mut self, t: u64, i: u32, bytes: u64) {
-        let Some(r) = self.reqs[i as usize]
-            .reservation
-            .and_then(|id| self.sched.reservation(id))
-        else {
-            return self.lose(i);
-        };
-        self.outcomes[i as usize].site = Some(self.scenario.sites[r.site.index()].name.clone());
+    /// Request `i` now holds `held`, on `path`.
+    fn hold(&mut self, i: u32, held: &Held, path: &[u32]) {
+        let bound = self.arrivals[i as usize].request.max_loss;
+        let loss_ok = bound.is_none_or(|bound| {
+            let delivered: f64 = path
+                .iter()
+                .map(|&l| 1.0 - self.scenario.links[l as usize].loss.as_fraction())
+                .product();
+            1.0 - delivered <= bound.as_fraction() + 1e-12
+        });
         let req = &mut self.reqs[i as usize];
-        req.site = r.site.0;
-        req.one_way = r.latency.network_rtt.saturating_mul(1_000) / 2;
+        req.held = true;
+        req.booked = held.units;
+        req.processing_us = held.processing_us;
+        req.loss_ok = loss_ok;
+    }
+
+    /// Sends `bytes` of request `i`'s input from its ingress to the site of `held`.
+    fn send(&mut self, t: u64, i: u32, held: &Held, links: &[u32], bytes: u64) {
+        self.outcomes[i as usize].site = Some(self.scenario.sites[held.site as usize].name.clone());
+        let req = &mut self.reqs[i as usize];
+        req.site = held.site;
+        req.one_way = held.network_rtt_us.saturating_mul(1_000) / 2;
         req.sent_at = t;
         req.sending = bytes;
-        let mut path = std::mem::take(&mut self.path);
-        path.clear();
-        path.extend(r.links.iter().map(|l| l.0));
-        if bytes == 0 || path.is_empty() {
-            self.path = path;
+        if bytes == 0 || links.is_empty() {
             req.phase = Phase::AtSite;
             let at = Event::AtSite {
                 req: i,
@@ -718,6 +795,9 @@ impl<'a> Twin<'a> {
             return;
         }
         req.phase = Phase::Sending;
+        let mut path = std::mem::take(&mut self.path);
+        path.clear();
+        path.extend_from_slice(links);
         let added = self.net.add_flow(t, &path, bytes);
         self.path = path;
         match added {
@@ -755,14 +835,11 @@ impl<'a> Twin<'a> {
         if req.phase != Phase::AtSite {
             return;
         }
-        let service = self.arrivals[i as usize].request.processing;
-        let (units, service) = match req.reservation.and_then(|id| self.sched.reservation(id)) {
-            Some(r) => (
-                r.compute_gflops(),
-                r.latency.processing.saturating_mul(1_000),
-            ),
+        let (units, service) = if req.held {
+            (req.booked, req.processing_us.saturating_mul(1_000))
+        } else {
             // Its hold ended while the input travelled: served at the demand it asked for.
-            None => (0, service.0),
+            (0, self.arrivals[i as usize].request.processing.0)
         };
         let site = &mut self.sites[req.site as usize];
         let units = units.min(site.units());
@@ -788,35 +865,17 @@ impl<'a> Twin<'a> {
         self.start_jobs();
         let a = &self.arrivals[i as usize];
         let latency_ns = (t - a.at) + req.one_way;
+        // The loss of the path it holds now (none once its hold ended).
         let met = !req.stranded
             && a.max_latency.is_none_or(|b| latency_ns <= b.0)
             && (req.min_rate_bps.is_infinite() || req.min_rate_bps >= a.request.bandwidth.0 as f64)
-            && self.loss_ok(i);
+            && (!req.held || req.loss_ok);
         let o = &mut self.outcomes[i as usize];
         o.latency_us = Some(latency_ns.div_ceil(1_000));
         o.reselected = req.reselected;
         o.sla_met = met;
         self.reqs[i as usize].phase = Phase::Finished;
         self.in_flight.remove(&i);
-    }
-
-    /// The loss of the request's path within its bound, if it has one.
-    fn loss_ok(&self, i: u32) -> bool {
-        let Some(bound) = self.arrivals[i as usize].request.max_loss else {
-            return true;
-        };
-        let Some(r) = self.reqs[i as usize]
-            .reservation
-            .and_then(|id| self.sched.reservation(id))
-        else {
-            return true;
-        };
-        let delivered: f64 = r
-            .links
-            .iter()
-            .map(|l| 1.0 - self.scenario.links[l.index()].loss.as_fraction())
-            .product();
-        1.0 - delivered <= bound.as_fraction() + 1e-12
     }
 
     /// Schedules the completion of the jobs in `self.started`.
@@ -843,93 +902,79 @@ impl<'a> Twin<'a> {
         self.in_flight.remove(&i);
     }
 
-    fn change(&mut self, t: u64, w: WhatIf) {
-        // What a failure moves or loses is the scheduler's recovery, as live.
+    /// What a what-if change does to the play-out before the scheduler's recovery is
+    /// followed: capacity gone or back, a failed site's work gone.
+    fn change_begins(&mut self, t: u64, w: WhatIf) {
         match w {
             WhatIf::LinkDown { link, .. } => {
-                let recovered = self.sched.link_down(link).unwrap_or_default();
                 let _ = self.net.set_capacity(t, link.0, 0);
-                self.recover(t, &recovered, None);
-                // Transfers still on the link belong to requests whose hold had ended.
-                let stuck: Vec<u32> = self
-                    .in_flight
-                    .iter()
-                    .copied()
-                    .filter(|&i| {
-                        let f = self.reqs[i as usize].flow;
-                        f != NO_FLOW
-                            && self
-                                .net
-                                .path(FlowId(f))
-                                .is_some_and(|p| p.contains(&link.0))
-                    })
-                    .collect();
-                for i in stuck {
-                    self.lose(i);
-                }
             }
             WhatIf::LinkUp { link, .. } => {
-                self.sched.link_up(link);
                 let bps = self.scenario.links[link.index()].bandwidth.0;
                 let _ = self.net.set_capacity(t, link.0, bps);
             }
             WhatIf::SiteDown { site, .. } => {
-                let recovered = self.sched.site_down(site).unwrap_or_default();
                 // What it was running and queueing is gone; background load stays held.
                 let s = &mut self.sites[site.index()];
                 let mut fresh = UnitSite::new(s.units());
                 fresh.hold_back(t, s.held(), &mut self.started);
                 *s = fresh;
-                self.recover(t, &recovered, Some(site.0));
-                // Work at the site that no reservation carried elsewhere is gone.
-                let gone: Vec<u32> = self
-                    .in_flight
-                    .iter()
-                    .copied()
-                    .filter(|&i| {
-                        let r = &self.reqs[i as usize];
-                        r.site == site.0 && r.phase == Phase::AtSite
-                    })
-                    .collect();
-                for i in gone {
-                    self.lose(i);
-                }
             }
-            WhatIf::SiteUp { site, .. } => self.sched.site_up(site),
+            WhatIf::SiteUp { .. } => {}
+        }
+    }
+
+    /// What a change does once its recovery was followed: whatever the recovery did not
+    /// carry away from a failed link or site is lost.
+    fn change_ends(&mut self, w: WhatIf) {
+        let lost: Vec<u32> = match w {
+            // Transfers still on the link belong to requests whose hold had ended.
+            WhatIf::LinkDown { link, .. } => self
+                .in_flight
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let f = self.reqs[i as usize].flow;
+                    f != NO_FLOW
+                        && self
+                            .net
+                            .path(FlowId(f))
+                            .is_some_and(|p| p.contains(&link.0))
+                })
+                .collect(),
+            // Work at the site that no reservation carried elsewhere is gone.
+            WhatIf::SiteDown { site, .. } => self
+                .in_flight
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let r = &self.reqs[i as usize];
+                    r.site == site.0 && r.phase == Phase::AtSite
+                })
+                .collect(),
+            WhatIf::LinkUp { .. } | WhatIf::SiteUp { .. } => Vec::new(),
+        };
+        for i in lost {
+            self.lose(i);
         }
         self.sync_wake();
     }
 
-    /// Follows the scheduler's recovery: moved requests carry on from where they are on
-    /// their new path (a transfer continues with what it has left; work at a failed site
-    /// starts again with its whole input), lost ones are lost.
-    fn recover(&mut self, t: u64, recovered: &[Recovery], failed_site: Option<u32>) {
-        for r in recovered {
-            let (old, new) = match r {
-                Recovery::Rerouted { old, new, .. } | Recovery::Moved { old, new, .. } => {
-                    (*old, Some(*new))
-                }
-                Recovery::Lost { old, .. } => (*old, None),
-            };
-            self.follow(t, old, new, failed_site);
-        }
-    }
-
-    /// The request holding reservation `old` now holds `new`, or nothing: a failure's
-    /// recovery or a preemption moved or lost it.
+    /// Request `i` now holds `held` (on `links`), or nothing: a failure's recovery or a
+    /// preemption moved or lost it. Moved requests carry on from where they are on their new
+    /// path (a transfer continues with what it has left; work at a failed site starts again
+    /// with its whole input), lost ones are lost.
     fn follow(
         &mut self,
         t: u64,
-        old: ReservationId,
-        new: Option<ReservationId>,
+        i: u32,
+        held: Option<&Held>,
+        links: &[u32],
         failed_site: Option<u32>,
     ) {
-        let Some(i) = self.owner.remove(&old) else {
-            return;
-        };
-        self.reqs[i as usize].reservation = new;
-        let Some(new) = new else {
+        let Some(held) = held else {
             let req = &mut self.reqs[i as usize];
+            req.held = false;
             match req.phase {
                 Phase::Finished | Phase::Idle => {}
                 // In line or running at a site that is up: it cannot leave the queue.
@@ -938,7 +983,8 @@ impl<'a> Twin<'a> {
             }
             return;
         };
-        self.owner.insert(new, i);
+        let path = &links[held.links.0 as usize..held.links.1 as usize];
+        self.hold(i, held, path);
         let req = self.reqs[i as usize];
         match req.phase {
             Phase::Sending => {
@@ -947,14 +993,14 @@ impl<'a> Twin<'a> {
                 self.reqs[i as usize].flow = NO_FLOW;
                 self.reqs[i as usize].reselected += 1;
                 self.reselections += 1;
-                self.send(t, i, left.ceil() as u64);
+                self.send(t, i, held, path, left.ceil() as u64);
             }
             Phase::AtSite if Some(req.site) == failed_site => {
                 self.reqs[i as usize].attempt += 1;
                 self.reqs[i as usize].reselected += 1;
                 self.reselections += 1;
                 let bytes = self.arrivals[i as usize].bytes;
-                self.send(t, i, bytes);
+                self.send(t, i, held, path, bytes);
             }
             _ => {}
         }
@@ -972,11 +1018,7 @@ impl<'a> Twin<'a> {
             .filter_map(|o| o.latency_us.map(|l| l as f64 / 1_000.0))
             .collect();
         let mut capacity_tier: BTreeMap<String, f64> = BTreeMap::new();
-        for s in &self.scenario.sites {
-            let gflops = self
-                .sched
-                .compute_calendar(s.id)
-                .map_or(0, |k| k.capacity());
+        for (s, &gflops) in self.scenario.sites.iter().zip(&self.capacities) {
             *capacity_tier.entry(s.tier.to_string()).or_default() += gflops as f64;
         }
         let span = duration_s.max(1) as f64;
@@ -1360,4 +1402,62 @@ pub fn html(report: &Report, outcomes: &BTreeMap<String, Vec<Outcome>>) -> Strin
             "share 0-1"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scheduler's half on a thread of its own or inline: the same report and the same
+    /// outcomes, byte for byte, with failures, repairs, preemption and background load.
+    #[test]
+    fn a_run_is_the_same_on_one_thread_or_two() {
+        let s = cpn_model::built_in("national")
+            .expect("known")
+            .expect("valid");
+        let arrivals = mixed(&s, 7, 20.0, 120);
+        let mut what_if = random_link_failures(&s, 600.0, 20.0, 120, 3);
+        what_if.extend(random_site_failures(&s, 600.0, 20.0, 120, 4));
+        what_if.sort_by_key(|w| w.at_s());
+        assert!(what_if.len() > 5, "the run must fail things");
+        // Load nobody announced, on every tenth site, changing every 5 s.
+        let mut rng = Rng::new(9);
+        let background: Vec<BackgroundStep> = (0..120)
+            .step_by(5)
+            .flat_map(|at_s| {
+                s.sites
+                    .iter()
+                    .step_by(10)
+                    .map(|site| (at_s, site.id))
+                    .collect::<Vec<_>>()
+            })
+            .map(|(at_s, site)| BackgroundStep {
+                at_s,
+                site,
+                used: rng.uniform(0.0, 0.9),
+            })
+            .collect();
+        let changes = Changes {
+            what_if: &what_if,
+            background: &background,
+        };
+        let run = |threads| {
+            run_on(
+                &s,
+                &arrivals,
+                Policy::Online(Strategy::Cpn),
+                7,
+                120,
+                changes,
+                &mut |_, _| {},
+                threads,
+            )
+        };
+        let (one, one_out) = run(None);
+        // Small batches, so that the play-out waits for the scheduler many times.
+        let (two, two_out) = run(Some(64));
+        assert!(one.reselections > 0, "failures must move requests");
+        assert_eq!(one, two);
+        assert_eq!(one_out, two_out);
+    }
 }
