@@ -474,17 +474,22 @@ fn run_on(
     progress: &mut dyn FnMut(u64, u64),
     threads: Option<usize>,
 ) -> (StrategyReport, Vec<Outcome>) {
-    let mut placer = Placer::new(scenario, arrivals, changes.what_if, policy, seed);
-    let mut twin = Twin::new(scenario, arrivals, placer.scheduler(), changes);
-    let Some(batch) = threads else {
+    let placer = || Placer::new(scenario, arrivals, changes.what_if, policy, seed);
+    let Some(batch_steps) = threads else {
+        let mut placer = placer();
+        let mut twin = Twin::new(scenario, arrivals, changes);
+        twin.set_capacities(Twin::capacities(scenario, placer.scheduler()));
         twin.run(&mut Feed::Inline(&mut placer), progress);
         return twin.report(duration_s);
     };
-    let batch_steps = batch;
     std::thread::scope(|scope| {
         let (to_twin, from_placer) = mpsc::sync_channel::<Batch>(4);
         let (to_placer, returned) = mpsc::channel::<Batch>();
+        let (capacities, sites) = mpsc::sync_channel::<Vec<u64>>(1);
+        // Each half sets itself up on its own thread.
         scope.spawn(move || {
+            let mut placer = placer();
+            let _ = capacities.send(Twin::capacities(scenario, placer.scheduler()));
             loop {
                 let mut batch = returned.try_recv().unwrap_or_default();
                 batch.clear();
@@ -495,6 +500,10 @@ fn run_on(
                 }
             }
         });
+        let mut twin = Twin::new(scenario, arrivals, changes);
+        if let Ok(capacities) = sites.recv() {
+            twin.set_capacities(capacities);
+        }
         twin.run(
             &mut Feed::Channel {
                 batches: from_placer,
@@ -502,8 +511,9 @@ fn run_on(
             },
             progress,
         );
-    });
-    twin.report(duration_s)
+        // While the scheduler's half frees what it held.
+        twin.report(duration_s)
+    })
 }
 
 /// Where the play-out takes the scheduler's steps from.
@@ -566,21 +576,26 @@ struct Twin<'a> {
 }
 
 impl<'a> Twin<'a> {
-    fn new(
-        scenario: &'a Scenario,
-        arrivals: &'a [Arrival],
-        sched: &cpn_sched::Scheduler,
-        changes: Changes<'a>,
-    ) -> Twin<'a> {
+    /// Each site's compute in the scheduler, GFLOPS.
+    fn capacities(scenario: &Scenario, sched: &cpn_sched::Scheduler) -> Vec<u64> {
+        scenario
+            .sites
+            .iter()
+            .map(|s| sched.compute_calendar(s.id).map_or(0, |k| k.capacity()))
+            .collect()
+    }
+
+    fn set_capacities(&mut self, capacities: Vec<u64>) {
+        self.sites = capacities.iter().map(|&c| UnitSite::new(c)).collect();
+        self.capacities = capacities;
+    }
+
+    /// A twin with no site yet (see [`Twin::set_capacities`]).
+    fn new(scenario: &'a Scenario, arrivals: &'a [Arrival], changes: Changes<'a>) -> Twin<'a> {
         let mut sim: Simulation<Event> = Simulation::new(0);
         for (i, b) in changes.background.iter().enumerate() {
             let _ = sim.schedule(b.at_s.saturating_mul(NS), Event::Background(i as u32));
         }
-        let capacities: Vec<u64> = scenario
-            .sites
-            .iter()
-            .map(|s| sched.compute_calendar(s.id).map_or(0, |k| k.capacity()))
-            .collect();
         let links: Vec<u64> = scenario.links.iter().map(|l| l.bandwidth.0).collect();
         let idle = Req {
             held: false,
@@ -604,8 +619,8 @@ impl<'a> Twin<'a> {
             arrivals,
             what_if: changes.what_if,
             background: changes.background,
-            sites: capacities.iter().map(|&c| UnitSite::new(c)).collect(),
-            capacities,
+            sites: Vec::new(),
+            capacities: Vec::new(),
             sim,
             net: FlowNet::new(&links),
             wake: None,

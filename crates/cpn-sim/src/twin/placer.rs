@@ -6,8 +6,6 @@
 //! its own: `Twin` reads the steps in batches, from this thread or from another, and the steps
 //! are the same either way.
 
-use std::collections::HashMap;
-
 use cpn_model::Scenario;
 use cpn_sched::{PlaceRequest, Placed, Recovery, ReservationId, Scheduler};
 
@@ -78,7 +76,32 @@ pub(super) struct Placer<'a> {
     next_change: usize,
     /// Each request's reservation, and each reservation's request.
     held: Vec<Option<ReservationId>>,
-    owner: HashMap<ReservationId, u32>,
+    owner: Owners,
+}
+
+/// The request holding each reservation, by id: the scheduler numbers reservations one by
+/// one, so a vector indexed by id is a map whose recent entries sit together in cache.
+#[derive(Debug, Default)]
+struct Owners(Vec<u32>);
+
+impl Owners {
+    const NONE: u32 = u32::MAX;
+
+    fn insert(&mut self, id: ReservationId, req: u32) {
+        let Ok(k) = usize::try_from(id.0) else {
+            return;
+        };
+        if self.0.len() <= k {
+            self.0.resize(k + 1, Owners::NONE);
+        }
+        self.0[k] = req;
+    }
+
+    fn remove(&mut self, id: ReservationId) -> Option<u32> {
+        let slot = self.0.get_mut(usize::try_from(id.0).ok()?)?;
+        let req = std::mem::replace(slot, Owners::NONE);
+        (req != Owners::NONE).then_some(req)
+    }
 }
 
 impl<'a> Placer<'a> {
@@ -99,7 +122,7 @@ impl<'a> Placer<'a> {
             next_arrival: 0,
             next_change: 0,
             held: vec![None; arrivals.len()],
-            owner: HashMap::new(),
+            owner: Owners::default(),
         }
     }
 
@@ -182,7 +205,7 @@ impl<'a> Placer<'a> {
 
     fn hold_ends(&mut self, t: u64, i: u32, out: &mut Batch) {
         if let Some(id) = self.held[i as usize].take() {
-            self.owner.remove(&id);
+            self.owner.remove(id);
             // A reservation is released once: recovery renames it, never frees it.
             let _ = self.sched.release(id);
             out.steps.push((t, Step::Released { req: i }));
@@ -234,7 +257,7 @@ impl<'a> Placer<'a> {
         failed_site: Option<u32>,
         out: &mut Batch,
     ) {
-        let Some(i) = self.owner.remove(&old) else {
+        let Some(i) = self.owner.remove(old) else {
             return;
         };
         self.held[i as usize] = new;
