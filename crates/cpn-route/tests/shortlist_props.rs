@@ -211,9 +211,9 @@ impl Occupancy for State {
         }
     }
 
-    fn changed(&mut self, mut report: impl FnMut(SiteId)) {
+    fn changed(&mut self, mut report: impl FnMut(SiteId, u64)) {
         for site in self.changed.drain(..) {
-            report(site);
+            report(site, u64::MAX);
         }
     }
 

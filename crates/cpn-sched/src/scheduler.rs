@@ -808,7 +808,7 @@ impl Scheduler {
         let q = &r.request;
         let amounts = self.amounts(r);
         self.sites
-            .get_mut(r.site.index())
+            .change_before(r.site.index(), q.end)
             .book(q.start, q.end, &amounts)?;
         for (i, link) in r.links.iter().enumerate() {
             let booked = self.links.get_mut(link.index()).book_traffic(
@@ -830,7 +830,7 @@ impl Scheduler {
                 }
                 let _ = self
                     .sites
-                    .get_mut(r.site.index())
+                    .change_before(r.site.index(), q.end)
                     .release(q.start, q.end, &amounts);
                 return Err(e);
             }
@@ -843,7 +843,7 @@ impl Scheduler {
         let q = &r.request;
         let amounts = self.amounts(r);
         self.sites
-            .get_mut(r.site.index())
+            .change_before(r.site.index(), q.end)
             .release(q.start, q.end, &amounts)?;
         for link in &r.links {
             self.links.get_mut(link.index()).release_traffic(

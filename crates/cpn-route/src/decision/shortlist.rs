@@ -193,11 +193,13 @@ pub trait Occupancy {
     fn used(&mut self, site: SiteId) -> Load;
 
     /// Reports every site whose calendar changed since the last call (every site at most
-    /// once; the first call may report none, the engine assumes it knows nothing yet). Until
-    /// a site is reported, what [`Occupancy::used`] said of it holds for every window that
-    /// starts within the span it gave. An engine must always be asked with the same
-    /// occupancy (the scheduler owns both).
-    fn changed(&mut self, report: impl FnMut(SiteId));
+    /// once; the first call may report none, the engine assumes it knows nothing yet), with
+    /// the end of the times the changes touched (`u64::MAX` for any). Until a site is
+    /// reported, what [`Occupancy::used`] said of it holds for every window that starts
+    /// within the span it gave; once reported, still for the windows that start at or after
+    /// that end. An engine must always be asked with the same occupancy (the scheduler owns
+    /// both).
+    fn changed(&mut self, report: impl FnMut(SiteId, u64));
 
     /// Where the window starts.
     fn start(&self) -> u64;

@@ -27,6 +27,9 @@ pub(super) struct Sites {
     plateaus: Vec<Option<Plateau>>,
     changed: Vec<u32>,
     is_changed: Vec<bool>,
+    /// Per changed site, the end of the times its changes touched: windows that start at or
+    /// after it find the same load as before.
+    changed_until: Vec<u64>,
 }
 
 impl Sites {
@@ -35,6 +38,7 @@ impl Sites {
             plateaus: vec![None; calendars.len()],
             changed: Vec::new(),
             is_changed: vec![false; calendars.len()],
+            changed_until: vec![0; calendars.len()],
             calendars,
         }
     }
@@ -43,10 +47,24 @@ impl Sites {
         self.calendars.len()
     }
 
+    /// A site's calendars, for any change.
     pub(super) fn get_mut(&mut self, i: usize) -> &mut MultiCalendar {
-        self.plateaus[i] = None;
-        if !self.is_changed[i] {
+        self.change_before(i, u64::MAX)
+    }
+
+    /// A site's calendars, for a change of its levels before `until` only (a booking or
+    /// release of a window that ends there): what is known of windows that start at or after
+    /// it stays known. A release at the end of its window, as the twin makes them, then
+    /// changes nothing a later window can see.
+    pub(super) fn change_before(&mut self, i: usize, until: u64) -> &mut MultiCalendar {
+        if self.plateaus[i].is_some_and(|p| p.from < until) {
+            self.plateaus[i] = None;
+        }
+        if self.is_changed[i] {
+            self.changed_until[i] = self.changed_until[i].max(until);
+        } else {
             self.is_changed[i] = true;
+            self.changed_until[i] = until;
             self.changed.push(i as u32);
         }
         &mut self.calendars[i]
@@ -178,10 +196,18 @@ impl MinTree {
 
     fn set(&mut self, i: usize, value: u64) {
         let mut k = self.size + i;
+        if self.nodes[k] == value {
+            return;
+        }
         self.nodes[k] = value;
         while k > 1 {
             k /= 2;
-            self.nodes[k] = self.nodes[2 * k].min(self.nodes[2 * k + 1]);
+            let least = self.nodes[2 * k].min(self.nodes[2 * k + 1]);
+            // A minimum that stays is the same for every node above it too.
+            if self.nodes[k] == least {
+                break;
+            }
+            self.nodes[k] = least;
         }
     }
 
@@ -223,11 +249,11 @@ impl Occupancy for Window<'_> {
         }
     }
 
-    fn changed(&mut self, mut report: impl FnMut(SiteId)) {
+    fn changed(&mut self, mut report: impl FnMut(SiteId, u64)) {
         let sites = &mut *self.sites;
         for i in sites.changed.drain(..) {
             sites.is_changed[i as usize] = false;
-            report(SiteId(i));
+            report(SiteId(i), sites.changed_until[i as usize]);
         }
     }
 
@@ -297,5 +323,26 @@ mod tests {
         assert_eq!(one.least(), (7, 0));
         let none = MinTree::new(Vec::new());
         assert_eq!(none.least().0, u64::MAX);
+    }
+
+    proptest::proptest! {
+        /// After any changes the tree's least value and its place are the first least of the
+        /// values themselves (a change that leaves a subtree's minimum stops climbing early).
+        #[test]
+        fn the_tree_matches_the_values(
+            n in 1usize..40,
+            changes in proptest::collection::vec((0usize..40, 0u64..8), 0..200),
+        ) {
+            let mut values = vec![4u64; n];
+            let mut t = MinTree::new(values.clone());
+            for (i, v) in changes {
+                let i = i % n;
+                values[i] = v;
+                t.set(i, v);
+                let least = *values.iter().min().expect("not empty");
+                let at = values.iter().position(|&x| x == least).expect("present");
+                proptest::prop_assert_eq!(t.least(), (least, at));
+            }
+        }
     }
 }

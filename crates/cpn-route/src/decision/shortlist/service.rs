@@ -212,10 +212,15 @@ impl KeptLoads {
                 .sum::<usize>()
     }
 
-    fn forget(&mut self, site: SiteId) {
+    /// Forgets what was kept of a site's load for windows starting before `until` (a part
+    /// whose span starts at or after it saw no change).
+    fn forget(&mut self, site: SiteId, until: u64) {
         if let Some(places) = self.places.get(site.index()) {
             for &(s, k) in places {
-                self.services[s as usize].forget(k as usize);
+                let service = &mut self.services[s as usize];
+                if service.kept[k as usize].from < until {
+                    service.forget(k as usize);
+                }
             }
         }
     }
@@ -235,7 +240,7 @@ type Best = (Judged, f64, Judged, f64);
 impl Engine {
     /// Forgets what was kept of a site (it went down or came back).
     pub(in crate::decision) fn forget_site(&mut self, site: SiteId) {
-        self.shortlist.loads.forget(site);
+        self.shortlist.loads.forget(site, u64::MAX);
     }
 
     /// The best site of service `svc` and its nearest eligible site, with their scores;
@@ -264,7 +269,7 @@ impl Engine {
                 }
             }
         }
-        occupancy.changed(|site| loads.forget(site));
+        occupancy.changed(|site, until| loads.forget(site, until));
         let mut buffers = std::mem::take(&mut self.shortlist.passed);
         let service = &mut loads.services[svc];
         let out = match self.bounds_apply(tree, svc, ask, objective, occupancy, service) {
