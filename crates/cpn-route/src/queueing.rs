@@ -28,7 +28,11 @@ pub fn mean_wait_ns(capacity: u128, demand: u128, processing_ns: u64, rho: f64) 
         // of candidates are judged per decision.
         return Some(0);
     }
-    let servers = u64::try_from(capacity / demand).unwrap_or(u64::MAX);
+    // Both fit 64 bits at any real site: a 64-bit division is several times quicker.
+    let servers = match (u64::try_from(capacity), u64::try_from(demand)) {
+        (Ok(c), Ok(d)) => c / d,
+        _ => u64::try_from(capacity / demand).unwrap_or(u64::MAX),
+    };
     let p_wait = erlang_c(servers, rho);
     let wait = p_wait * processing_ns as f64 / (servers as f64 * (1.0 - rho));
     Some(wait.round().clamp(0.0, u64::MAX as f64) as u64)
@@ -41,11 +45,17 @@ pub fn erlang_c(c: u64, rho: f64) -> f64 {
     }
     if c <= EXACT_SERVERS {
         let a = c as f64 * rho;
-        // Erlang B by B(0) = 1, B(k) = a B(k-1) / (k + a B(k-1)): no factorials, no overflow.
-        let mut b = 1.0;
+        // Erlang B by its reciprocal: B(k) = a B(k-1) / (k + a B(k-1)) is
+        // 1/B(k) = 1 + (k / a) / B(k-1), from 1/B(0) = 1. No factorials, and no division in
+        // the loop (a multiplication and an addition per server instead of a division that
+        // waits for the one before). Where 1/B overflows, B is below the smallest float, as
+        // the direct recurrence finds it too.
+        let per_server = 1.0 / a;
+        let mut inverse = 1.0f64;
         for k in 1..=c {
-            b = a * b / (k as f64 + a * b);
+            inverse = 1.0 + (k as f64 * per_server) * inverse;
         }
+        let b = 1.0 / inverse;
         b / (1.0 - rho * (1.0 - b))
     } else {
         let beta = (1.0 - rho) * (c as f64).sqrt();
@@ -83,6 +93,31 @@ mod tests {
         assert!((erlang_c(1, 0.7) - 0.7).abs() < 1e-12);
         // M/M/2 at a = 1 (ρ = 0.5): C = (a²/2!)/(1-ρ) / (1 + a + (a²/2!)/(1-ρ)) = 1 / 3.
         assert!((erlang_c(2, 0.5) - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    /// The reciprocal recurrence gives Erlang C as the textbook recurrence of Erlang B does,
+    /// to a few units in the last place, from one server to the last computed exactly.
+    #[test]
+    fn erlang_c_matches_the_direct_recurrence() {
+        let direct = |c: u64, rho: f64| {
+            let a = c as f64 * rho;
+            let mut b = 1.0;
+            for k in 1..=c {
+                b = a * b / (k as f64 + a * b);
+            }
+            b / (1.0 - rho * (1.0 - b))
+        };
+        for c in 1..=EXACT_SERVERS {
+            for step in 1..100 {
+                let rho = f64::from(step) / 100.0;
+                let (got, want) = (erlang_c(c, rho), direct(c, rho));
+                let tolerance = 1e-12 * want.abs() + 1e-300;
+                assert!(
+                    (got - want).abs() <= tolerance,
+                    "c {c}, ρ {rho}: {got} against {want}"
+                );
+            }
+        }
     }
 
     #[test]
