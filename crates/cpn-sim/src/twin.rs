@@ -1424,7 +1424,7 @@ mod tests {
     use super::*;
 
     /// The scheduler's half on a thread of its own or inline: the same report and the same
-    /// outcomes, byte for byte, with failures, repairs, preemption and background load.
+    /// outcomes, byte for byte, with failures, repairs and background load.
     #[test]
     fn a_run_is_the_same_on_one_thread_or_two() {
         let s = cpn_model::built_in("national")
