@@ -491,9 +491,12 @@ pub(crate) fn run(args: SimArgs) -> Outcome {
             background: &background,
         },
         &mut |done, _| {
-            // Which run is going: each one handles every arrival.
-            let run = (done as usize / arrivals.len().max(1)).min(policies.len() - 1);
-            bar.set_message(policies[run].0.clone());
+            // The strategies run side by side, each over every arrival.
+            if policies.len() == 1 {
+                bar.set_message(policies[0].0.clone());
+            } else {
+                bar.set_message(format!("{} strategies", policies.len()));
+            }
             bar.set_position(done);
         },
     );

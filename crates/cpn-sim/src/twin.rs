@@ -1123,7 +1123,8 @@ pub fn compare(
 }
 
 /// [`compare`] under named policies with any changes, calling `progress(done, total)` with
-/// the arrivals handled so far over all the runs.
+/// the arrivals handled so far over all the runs. With two cores or more the runs go side by
+/// side, one per core; each run's report is the same as alone.
 #[allow(clippy::too_many_arguments)]
 pub fn compare_with(
     scenario: &Scenario,
@@ -1137,19 +1138,37 @@ pub fn compare_with(
 ) -> (Report, BTreeMap<String, Vec<Outcome>>) {
     let mut reports = BTreeMap::new();
     let mut outcomes = BTreeMap::new();
-    let per_run = arrivals.len() as u64;
-    let total = per_run * policies.len() as u64;
-    for (k, (name, policy)) in policies.iter().enumerate() {
-        let before = k as u64 * per_run;
-        let (report, o) = run_with(
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runs = if cores >= 2 && policies.len() >= 2 {
+        side_by_side(
+            policies.len().min(cores),
             scenario,
             arrivals,
-            *policy,
+            policies,
             seed,
             duration_s,
             changes,
-            &mut |done, _| progress(before + done, total),
-        );
+            progress,
+        )
+    } else {
+        let per_run = arrivals.len() as u64;
+        let total = per_run * policies.len() as u64;
+        let mut runs = Vec::with_capacity(policies.len());
+        for (k, (_, policy)) in policies.iter().enumerate() {
+            let before = k as u64 * per_run;
+            runs.push(run_with(
+                scenario,
+                arrivals,
+                *policy,
+                seed,
+                duration_s,
+                changes,
+                &mut |done, _| progress(before + done, total),
+            ));
+        }
+        runs
+    };
+    for ((name, _), (report, o)) in policies.iter().zip(runs) {
         reports.insert(name.clone(), report);
         outcomes.insert(name.clone(), o);
     }
@@ -1165,6 +1184,75 @@ pub fn compare_with(
         },
         outcomes,
     )
+}
+
+/// What a run on another thread says: how many more arrivals it handled, or that it ended.
+enum RunMessage {
+    Progress(u64),
+    Done(usize, (StrategyReport, Vec<Outcome>)),
+}
+
+/// Every policy's run, in order, on `workers` threads at once (each run on one thread: a run
+/// is the same on any thread), with `progress` called on this one with the arrivals handled
+/// over all the runs.
+#[allow(clippy::too_many_arguments)]
+fn side_by_side(
+    workers: usize,
+    scenario: &Scenario,
+    arrivals: &[Arrival],
+    policies: &[(String, Policy<'_>)],
+    seed: u64,
+    duration_s: u64,
+    changes: Changes<'_>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Vec<(StrategyReport, Vec<Outcome>)> {
+    let total = arrivals.len() as u64 * policies.len() as u64;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut runs: Vec<Option<(StrategyReport, Vec<Outcome>)>> = vec![None; policies.len()];
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<RunMessage>();
+        for _ in 0..workers {
+            let (tx, next) = (tx.clone(), &next);
+            scope.spawn(move || {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((_, policy)) = policies.get(k) else {
+                        break;
+                    };
+                    let mut told = 0;
+                    let run = run_on(
+                        scenario,
+                        arrivals,
+                        *policy,
+                        seed,
+                        duration_s,
+                        changes,
+                        &mut |done, _| {
+                            let _ = tx.send(RunMessage::Progress(done.saturating_sub(told)));
+                            told = told.max(done);
+                        },
+                        None,
+                    );
+                    if tx.send(RunMessage::Done(k, run)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut done = 0;
+        for message in rx {
+            match message {
+                RunMessage::Progress(more) => {
+                    done += more;
+                    progress(done, total);
+                }
+                RunMessage::Done(k, run) => runs[k] = Some(run),
+            }
+        }
+    });
+    // Every run ended with its result (a run that panicked took the scope down with it).
+    runs.into_iter().flatten().collect()
 }
 
 /// The outcomes as CSV: one row per strategy and request.
@@ -1474,5 +1562,47 @@ mod tests {
         assert!(one.reselections > 0, "failures must move requests");
         assert_eq!(one, two);
         assert_eq!(one_out, two_out);
+    }
+
+    /// Strategies side by side on several threads: each one's report and outcomes are those
+    /// of its run alone.
+    #[test]
+    fn strategies_side_by_side_report_as_alone() {
+        let s = cpn_model::built_in("national")
+            .expect("known")
+            .expect("valid");
+        let arrivals = mixed(&s, 3, 20.0, 30);
+        let what_if = random_link_failures(&s, 300.0, 10.0, 30, 5);
+        let policies: Vec<(String, Policy<'_>)> = Strategy::ALL
+            .iter()
+            .map(|&k| (k.name().to_string(), Policy::Online(k)))
+            .collect();
+        let changes = Changes {
+            what_if: &what_if,
+            background: &[],
+        };
+        let mut seen = 0;
+        let runs = side_by_side(
+            2,
+            &s,
+            &arrivals,
+            &policies,
+            3,
+            30,
+            changes,
+            &mut |done, total| {
+                assert!(
+                    done >= seen && done <= total,
+                    "{done} of {total} after {seen}"
+                );
+                seen = done;
+            },
+        );
+        assert_eq!(seen, (arrivals.len() * policies.len()) as u64);
+        assert_eq!(runs.len(), policies.len());
+        for ((name, policy), run) in policies.iter().zip(&runs) {
+            let alone = run_on(&s, &arrivals, *policy, 3, 30, changes, &mut |_, _| {}, None);
+            assert_eq!(run, &alone, "{name}");
+        }
     }
 }
