@@ -449,31 +449,53 @@ pub fn run_with(
     changes: Changes<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> (StrategyReport, Vec<Outcome>) {
-    // A second core pays for itself only on a long run.
-    let threads = arrivals.len() >= 20_000
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-    let threads = threads.then_some(BATCH);
-    run_on(
-        scenario, arrivals, policy, seed, duration_s, changes, progress, threads,
-    )
+    let job = Job {
+        scenario,
+        arrivals,
+        seed,
+        duration_s,
+        changes,
+    };
+    run_on(job, policy, progress, job.threads())
+}
+
+/// What every run of a workload shares.
+#[derive(Clone, Copy)]
+struct Job<'a> {
+    scenario: &'a Scenario,
+    arrivals: &'a [Arrival],
+    seed: u64,
+    duration_s: u64,
+    changes: Changes<'a>,
+}
+
+impl Job<'_> {
+    /// Batches of steps for a scheduler's half on a thread of its own, when a second core
+    /// pays for itself (on a long run).
+    fn threads(&self) -> Option<usize> {
+        let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+        (two && self.arrivals.len() >= 20_000).then_some(BATCH)
+    }
 }
 
 /// Steps per batch from the scheduler's half to the play-out.
 const BATCH: usize = 4096;
 
-/// [`run_with`], the scheduler's half on a thread of its own (sending batches of `threads`
-/// steps) or on this one: the steps, and so the report, are the same.
-#[allow(clippy::too_many_arguments)]
+/// A run of `job` under `policy`, the scheduler's half on a thread of its own (sending
+/// batches of `threads` steps) or on this one: the steps, and so the report, are the same.
 fn run_on(
-    scenario: &Scenario,
-    arrivals: &[Arrival],
+    job: Job<'_>,
     policy: Policy<'_>,
-    seed: u64,
-    duration_s: u64,
-    changes: Changes<'_>,
     progress: &mut dyn FnMut(u64, u64),
     threads: Option<usize>,
 ) -> (StrategyReport, Vec<Outcome>) {
+    let Job {
+        scenario,
+        arrivals,
+        seed,
+        duration_s,
+        changes,
+    } = job;
     let placer = || Placer::new(scenario, arrivals, changes.what_if, policy, seed);
     let Some(batch_steps) = threads else {
         let mut placer = placer();
@@ -1138,33 +1160,24 @@ pub fn compare_with(
 ) -> (Report, BTreeMap<String, Vec<Outcome>>) {
     let mut reports = BTreeMap::new();
     let mut outcomes = BTreeMap::new();
+    let job = Job {
+        scenario,
+        arrivals,
+        seed,
+        duration_s,
+        changes,
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runs = if cores >= 2 && policies.len() >= 2 {
-        side_by_side(
-            policies.len().min(cores),
-            scenario,
-            arrivals,
-            policies,
-            seed,
-            duration_s,
-            changes,
-            progress,
-        )
+        side_by_side(policies.len().min(cores), job, policies, progress)
     } else {
         let per_run = arrivals.len() as u64;
         let total = per_run * policies.len() as u64;
         let mut runs = Vec::with_capacity(policies.len());
         for (k, (_, policy)) in policies.iter().enumerate() {
             let before = k as u64 * per_run;
-            runs.push(run_with(
-                scenario,
-                arrivals,
-                *policy,
-                seed,
-                duration_s,
-                changes,
-                &mut |done, _| progress(before + done, total),
-            ));
+            let progress = &mut |done, _| progress(before + done, total);
+            runs.push(run_on(job, *policy, progress, job.threads()));
         }
         runs
     };
@@ -1195,18 +1208,13 @@ enum RunMessage {
 /// Every policy's run, in order, on `workers` threads at once (each run on one thread: a run
 /// is the same on any thread), with `progress` called on this one with the arrivals handled
 /// over all the runs.
-#[allow(clippy::too_many_arguments)]
 fn side_by_side(
     workers: usize,
-    scenario: &Scenario,
-    arrivals: &[Arrival],
+    job: Job<'_>,
     policies: &[(String, Policy<'_>)],
-    seed: u64,
-    duration_s: u64,
-    changes: Changes<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Vec<(StrategyReport, Vec<Outcome>)> {
-    let total = arrivals.len() as u64 * policies.len() as u64;
+    let total = job.arrivals.len() as u64 * policies.len() as u64;
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut runs: Vec<Option<(StrategyReport, Vec<Outcome>)>> = vec![None; policies.len()];
     std::thread::scope(|scope| {
@@ -1220,19 +1228,11 @@ fn side_by_side(
                         break;
                     };
                     let mut told = 0;
-                    let run = run_on(
-                        scenario,
-                        arrivals,
-                        *policy,
-                        seed,
-                        duration_s,
-                        changes,
-                        &mut |done, _| {
-                            let _ = tx.send(RunMessage::Progress(done.saturating_sub(told)));
-                            told = told.max(done);
-                        },
-                        None,
-                    );
+                    let progress = &mut |done: u64, _| {
+                        let _ = tx.send(RunMessage::Progress(done.saturating_sub(told)));
+                        told = told.max(done);
+                    };
+                    let run = run_on(job, *policy, progress, None);
                     if tx.send(RunMessage::Done(k, run)).is_err() {
                         break;
                     }
@@ -1544,18 +1544,14 @@ mod tests {
             what_if: &what_if,
             background: &background,
         };
-        let run = |threads| {
-            run_on(
-                &s,
-                &arrivals,
-                Policy::Online(Strategy::Cpn),
-                7,
-                120,
-                changes,
-                &mut |_, _| {},
-                threads,
-            )
+        let job = Job {
+            scenario: &s,
+            arrivals: &arrivals,
+            seed: 7,
+            duration_s: 120,
+            changes,
         };
+        let run = |threads| run_on(job, Policy::Online(Strategy::Cpn), &mut |_, _| {}, threads);
         let (one, one_out) = run(None);
         // Small batches, so that the play-out waits for the scheduler many times.
         let (two, two_out) = run(Some(64));
@@ -1581,27 +1577,25 @@ mod tests {
             what_if: &what_if,
             background: &[],
         };
-        let mut seen = 0;
-        let runs = side_by_side(
-            2,
-            &s,
-            &arrivals,
-            &policies,
-            3,
-            30,
+        let job = Job {
+            scenario: &s,
+            arrivals: &arrivals,
+            seed: 3,
+            duration_s: 30,
             changes,
-            &mut |done, total| {
-                assert!(
-                    done >= seen && done <= total,
-                    "{done} of {total} after {seen}"
-                );
-                seen = done;
-            },
-        );
+        };
+        let mut seen = 0;
+        let runs = side_by_side(2, job, &policies, &mut |done, total| {
+            assert!(
+                done >= seen && done <= total,
+                "{done} of {total} after {seen}"
+            );
+            seen = done;
+        });
         assert_eq!(seen, (arrivals.len() * policies.len()) as u64);
         assert_eq!(runs.len(), policies.len());
         for ((name, policy), run) in policies.iter().zip(&runs) {
-            let alone = run_on(&s, &arrivals, *policy, 3, 30, changes, &mut |_, _| {}, None);
+            let alone = run_on(job, *policy, &mut |_, _| {}, None);
             assert_eq!(run, &alone, "{name}");
         }
     }
