@@ -500,7 +500,7 @@ fn run_on(
     let Some(batch_steps) = threads else {
         let mut placer = placer();
         let mut twin = Twin::new(scenario, arrivals, changes);
-        twin.set_capacities(Twin::capacities(scenario, placer.scheduler()));
+        twin.set_capacities(&Twin::capacities(scenario, placer.scheduler()));
         twin.run(&mut Feed::Inline(&mut placer), progress);
         return twin.report(duration_s);
     };
@@ -524,7 +524,7 @@ fn run_on(
         });
         let mut twin = Twin::new(scenario, arrivals, changes);
         if let Ok(capacities) = sites.recv() {
-            twin.set_capacities(capacities);
+            twin.set_capacities(&capacities);
         }
         twin.run(
             &mut Feed::Channel {
@@ -574,8 +574,6 @@ struct Twin<'a> {
     arrivals: &'a [Arrival],
     what_if: &'a [WhatIf],
     background: &'a [BackgroundStep],
-    /// Each site's compute, GFLOPS.
-    capacities: Vec<u64>,
     sim: Simulation<Event>,
     net: FlowNet,
     wake: Option<u64>,
@@ -588,8 +586,6 @@ struct Twin<'a> {
     outcomes: Vec<Outcome>,
     /// Compute booked per tier, GFLOPS × s (keyed by the tier itself: no name per request).
     booked_tier: BTreeMap<Tier, f64>,
-    /// A request's links as the flow network takes them, reused.
-    path: Vec<u32>,
     bandwidth: f64,
     cost: f64,
     carbon: f64,
@@ -607,9 +603,9 @@ impl<'a> Twin<'a> {
             .collect()
     }
 
-    fn set_capacities(&mut self, capacities: Vec<u64>) {
+    /// Gives each site its compute (GFLOPS), as its unit queue.
+    fn set_capacities(&mut self, capacities: &[u64]) {
         self.sites = capacities.iter().map(|&c| UnitSite::new(c)).collect();
-        self.capacities = capacities;
     }
 
     /// A twin with no site yet (see [`Twin::set_capacities`]).
@@ -642,7 +638,6 @@ impl<'a> Twin<'a> {
             what_if: changes.what_if,
             background: changes.background,
             sites: Vec::new(),
-            capacities: Vec::new(),
             sim,
             net: FlowNet::new(&links),
             wake: None,
@@ -664,7 +659,6 @@ impl<'a> Twin<'a> {
                 })
                 .collect(),
             booked_tier: BTreeMap::new(),
-            path: Vec::new(),
             bandwidth: 0.0,
             cost: 0.0,
             carbon: 0.0,
@@ -832,12 +826,7 @@ impl<'a> Twin<'a> {
             return;
         }
         req.phase = Phase::Sending;
-        let mut path = std::mem::take(&mut self.path);
-        path.clear();
-        path.extend_from_slice(links);
-        let added = self.net.add_flow(t, &path, bytes);
-        self.path = path;
-        match added {
+        match self.net.add_flow(t, links, bytes) {
             Ok(f) => {
                 req.flow = f.0;
                 if self.flow_owner.len() <= f.0 as usize {
@@ -1055,8 +1044,9 @@ impl<'a> Twin<'a> {
             .filter_map(|o| o.latency_us.map(|l| l as f64 / 1_000.0))
             .collect();
         let mut capacity_tier: BTreeMap<String, f64> = BTreeMap::new();
-        for (s, &gflops) in self.scenario.sites.iter().zip(&self.capacities) {
-            *capacity_tier.entry(s.tier.to_string()).or_default() += gflops as f64;
+        // A site's unit queue has its compute (a failure keeps its units).
+        for (s, queue) in self.scenario.sites.iter().zip(&self.sites) {
+            *capacity_tier.entry(s.tier.to_string()).or_default() += queue.units() as f64;
         }
         let span = duration_s.max(1) as f64;
         let utilisation = capacity_tier

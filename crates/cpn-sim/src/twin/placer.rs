@@ -139,7 +139,10 @@ impl<'a> Placer<'a> {
                 out.arrived = self.next_arrival as u64;
                 return true;
             }
-            let change = self.what_if.get(self.next_change).map(|w| w.at_s() * NS);
+            let change = self
+                .what_if
+                .get(self.next_change)
+                .map(|w| w.at_s().saturating_mul(NS));
             let arrival = self.arrivals.get(self.next_arrival).map(|a| a.at);
             let hold = self.holds.peek_time();
             let next = [change, arrival, hold].into_iter().flatten().min();
