@@ -154,9 +154,8 @@ fn alternate_marking_measures_and_attributes_loss_and_closes_the_loop() {
         return;
     }
     let scenario = common::scenario();
-    let state_dir = std::env::temp_dir().join("cpn-emu-tests");
-    let _ = emu::down(NAME, &state_dir);
-    let (layout, _) = emu::up(&scenario, NAME, 1, &state_dir).expect("up");
+    let state_dir = common::state_dir();
+    let (layout, _) = common::up(&scenario, NAME);
 
     let a = scenario.router("a").expect("a").id;
     let mut engine = Engine::new(&scenario);

@@ -67,9 +67,8 @@ fn two_slices_hold_their_guarantees_on_a_shared_link() {
         return;
     }
     let scenario = common::scenario();
-    let state_dir = std::env::temp_dir().join("cpn-emu-tests");
-    let _ = emu::down(NAME, &state_dir);
-    let (layout, _) = emu::up(&scenario, NAME, 1, &state_dir).expect("up");
+    let state_dir = common::state_dir();
+    let (layout, _) = common::up(&scenario, NAME);
 
     let a = scenario.router("a").expect("a").id;
     let mut engine = Engine::new(&scenario);

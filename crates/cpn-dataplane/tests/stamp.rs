@@ -21,28 +21,14 @@ use cpn_route::srv6::service_prefix;
 const NAME: &str = "tstamp";
 const PROBES: u32 = 50;
 
-fn totals(layout: &emu::Layout) -> BTreeMap<(String, String), u64> {
-    let mut out = BTreeMap::new();
-    for r in 0..layout.graph.node_count() as u32 {
-        let ns = layout.router(RouterId(r));
-        for (name, packets) in emu::counters(&ns).expect("counters") {
-            if !name.ends_with("_c0") && !name.ends_with("_c1") {
-                out.insert((ns.clone(), name), packets);
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn stamp_probes_follow_the_segment_list_and_are_reflected_at_the_site() {
     if !common::root("stamp_probes_follow_the_segment_list_and_are_reflected_at_the_site") {
         return;
     }
     let scenario = common::scenario();
-    let state_dir = std::env::temp_dir().join("cpn-emu-tests");
-    let _ = emu::down(NAME, &state_dir);
-    let (layout, _) = emu::up(&scenario, NAME, 1, &state_dir).expect("up");
+    let state_dir = common::state_dir();
+    let (layout, _) = common::up(&scenario, NAME);
     let g = &layout.graph;
     let hop = |from: u32, to: u32| {
         g.arcs_from(from)
@@ -76,10 +62,10 @@ fn stamp_probes_follow_the_segment_list_and_are_reflected_at_the_site() {
         std::thread::spawn(move || stamp::reflect(&reflector, &stop))
     };
     let sender = common::socket(&layout.client(RouterId(0)), emu::client_addr(0, true), 0);
-    let before = totals(&layout);
+    let before = common::hop_counters(&layout);
     let to = SocketAddr::V6(SocketAddrV6::new(addr, STAMP_PORT, 0, 0));
     let samples = stamp::probe(&sender, to, PROBES, Duration::from_secs(1)).expect("probes");
-    let after = totals(&layout);
+    let after = common::hop_counters(&layout);
     stop.store(true, Ordering::Relaxed);
     let reflected = reflecting.join().expect("reflector").expect("reflects");
 

@@ -19,20 +19,6 @@ use cpn_units::Nanos;
 const NAME: &str = "tsteer";
 const PACKETS: u32 = 40;
 
-/// Every hop counter of every router (all colours: the per-colour ones are for telemetry).
-fn all_counters(layout: &Layout) -> BTreeMap<(String, String), u64> {
-    let mut out = BTreeMap::new();
-    for r in 0..layout.graph.node_count() as u32 {
-        let ns = layout.router(RouterId(r));
-        for (name, packets) in emu::counters(&ns).expect("counters") {
-            if !name.ends_with("_c0") && !name.ends_with("_c1") {
-                out.insert((ns.clone(), name), packets);
-            }
-        }
-    }
-    out
-}
-
 /// Steers the service prefix at the headend into the segment list of `path` (ending at the
 /// site's End.DT6), sends probes from the headend's client to the site and checks that the
 /// counters that moved are exactly the path's hops, each by the number of probes.
@@ -79,10 +65,10 @@ fn steer_and_check(layout: &Layout, path: &GraphPath, site: cpn_model::SiteId) {
         0,
     );
     let server = common::socket(&layout.site(site), service_addr(prefix), 9000);
-    let before = all_counters(layout);
+    let before = common::hop_counters(layout);
     let got = common::probe(&client, &server, PACKETS);
     assert_eq!(got, PACKETS, "every probe reaches the chosen site");
-    let after = all_counters(layout);
+    let after = common::hop_counters(layout);
     let moved: BTreeMap<(String, String), u64> = after
         .iter()
         .map(|(k, &v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
@@ -107,9 +93,8 @@ fn packets_follow_the_decision_and_then_the_re_decision() {
         return;
     }
     let scenario = common::scenario();
-    let state_dir = std::env::temp_dir().join("cpn-emu-tests");
-    let _ = emu::down(NAME, &state_dir);
-    let (layout, report) = emu::up(&scenario, NAME, 1, &state_dir).expect("up");
+    let state_dir = common::state_dir();
+    let (layout, report) = common::up(&scenario, NAME);
     eprintln!(
         "up: {} namespaces, {} routes in {:.2} s",
         report.namespaces, report.routes, report.seconds
