@@ -8,7 +8,6 @@ mod common;
 
 use std::path::Path;
 use std::process::Stdio;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{ADMIN, Api, KillOnDrop, Server, cpn_command};
@@ -39,18 +38,6 @@ fn agent(server: &str, token: &str, site: &str, dir: &Path) -> KillOnDrop {
             .spawn()
             .expect("cpn agent runs"),
     )
-}
-
-/// Polls `f` until it gives a value, at most `limit`.
-fn wait_for<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(25));
-    }
 }
 
 fn task(api: &Api, token: &str, id: &str) -> Value {
@@ -101,7 +88,7 @@ fn agents_run_tasks_and_a_dead_agents_work_moves() {
             (site.to_string(), a, dir)
         })
         .collect();
-    wait_for(Duration::from_secs(20), "three live agents", || {
+    common::wait_for(Duration::from_secs(20), "three live agents", || {
         let list = api.get("/api/v1/agents", Some(ADMIN)).expect(200).json();
         let alive = list
             .as_array()
@@ -126,7 +113,7 @@ fn agents_run_tasks_and_a_dead_agents_work_moves() {
         sites.contains(&placed["site"].as_str().expect("a site")),
         "{placed}"
     );
-    let done = wait_for(Duration::from_secs(30), "t1 to exit", || {
+    let done = common::wait_for(Duration::from_secs(30), "t1 to exit", || {
         let t = task(&api, &tenant, "t1");
         (t["state"] == "exited").then_some(t)
     });
@@ -164,7 +151,7 @@ fn agents_run_tasks_and_a_dead_agents_work_moves() {
     });
     api.post("/api/v1/tasks", Some(&tenant), &submit)
         .expect(201);
-    let running = wait_for(Duration::from_secs(20), "t2 to run", || {
+    let running = common::wait_for(Duration::from_secs(20), "t2 to run", || {
         let t = task(&api, &tenant, "t2");
         (t["state"] == "running").then_some(t)
     });
@@ -206,7 +193,7 @@ fn agents_run_tasks_and_a_dead_agents_work_moves() {
         "site down {silent} ms after the agent's last heartbeat (expected over {} and at most {bound})",
         3 * INTERVAL_MS
     );
-    let moved = wait_for(Duration::from_secs(20), "t2 to run elsewhere", || {
+    let moved = common::wait_for(Duration::from_secs(20), "t2 to run elsewhere", || {
         let t = task(&api, &tenant, "t2");
         (t["state"] == "running" && t["agent"] != victim.as_str()).then_some(t)
     });

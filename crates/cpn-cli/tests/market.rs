@@ -86,17 +86,6 @@ fn sleep_until_unix(t: u64) {
     }
 }
 
-fn wait_for<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn agent(server: &str, token: &str, site: &str, key: &str, dir: &Path) -> KillOnDrop {
     let capabilities = dir.join(format!("{site}.json"));
     std::fs::write(&capabilities, r#"{"cores": 2, "note": "test"}"#).expect("write");
@@ -276,7 +265,7 @@ fn a_market_round_settles_by_the_delivered_sla_in_a_ledger_that_verifies() {
     .expect(200);
 
     // The agents report after the window; the operator settles on its timer.
-    let settled = wait_for(Duration::from_secs(40), "both contracts settled", || {
+    let settled = common::wait_for(Duration::from_secs(40), "both contracts settled", || {
         let list = api
             .get("/api/v1/market/contracts?status=settled", Some(&tenant))
             .expect(200)

@@ -72,6 +72,18 @@ pub(crate) fn wait_exit(child: &mut Child, limit: Duration) -> Option<ExitStatus
     }
 }
 
+/// Polls `f` until it gives a value, at most `limit`.
+pub(crate) fn wait_for<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(25));
+    }
+}
+
 /// A child process killed with SIGKILL on drop, unless it already ended.
 pub(crate) struct KillOnDrop(pub(crate) Child);
 
